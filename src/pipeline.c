@@ -1,0 +1,59 @@
+#include "vpcflowd/pipeline.h"
+
+#include <string.h>
+
+static enum vf_log_status_kind status_kind(const struct vf_flow *flow)
+{
+	const struct vf_sv *s = vf_flow_get(flow, VF_F_LOG_STATUS);
+
+	if (s == NULL)
+		return VF_STATUS_OTHER;
+	if (s->n == 2 && memcmp(s->p, "OK", 2) == 0)
+		return VF_STATUS_OK;
+	if (s->n == 6 && memcmp(s->p, "NODATA", 6) == 0)
+		return VF_STATUS_NODATA;
+	if (s->n == 8 && memcmp(s->p, "SKIPDATA", 8) == 0)
+		return VF_STATUS_SKIPDATA;
+	return VF_STATUS_OTHER;
+}
+
+static bool sink(void *ctx, const struct vf_flow *flow,
+	const struct vf_flow_meta *meta)
+{
+	struct vf_pipeline *pl = ctx;
+
+	vf_buf_reset(&pl->msg);
+	if (!vf_gelf_encode(&pl->gelf, &pl->msg, flow, meta)) {
+		pl->stats.errors[VF_ERR_ENCODE]++;
+		return true;
+	}
+	if (!vf_output_write(pl->out, pl->msg.data, pl->msg.len)) {
+		pl->output_failed = true;
+		return false;
+	}
+	pl->stats.flows++;
+	pl->stats.flows_by_status[status_kind(flow)]++;
+	return true;
+}
+
+bool vf_pipeline_init(struct vf_pipeline *pl, struct vf_decoder_opts dopts,
+	const char *host, struct vf_output *out)
+{
+	memset(pl, 0, sizeof(*pl));
+	if (!vf_gelf_init(&pl->gelf, host))
+		return false;
+	vf_buf_init(&pl->msg, VF_GELF_MAX_MESSAGE);
+	pl->out = out;
+	dopts.sink = sink;
+	dopts.sink_ctx = pl;
+	dopts.stats = &pl->stats;
+	pl->dec = vf_decoder_create(&dopts);
+	return pl->dec != NULL;
+}
+
+void vf_pipeline_finish(struct vf_pipeline *pl)
+{
+	vf_decoder_destroy(pl->dec);
+	vf_buf_finish(&pl->msg);
+	pl->dec = NULL;
+}
