@@ -1,7 +1,7 @@
 /*
  * Peer parsers' test cases: Vector's VRL parse_aws_vpc_flow_log (its test
  * lines and documented examples with their expected values) and the
- * OpenTelemetry collector's flow log files. Data in test/data/{vrl,otel}.
+ * OpenTelemetry collector's flow log files. Data in test/data/peers.
  */
 #include "testutil.h"
 
@@ -24,7 +24,7 @@ static struct vf_format *make_format(const char *text)
 /* Every VRL test line parses with its group's format. */
 static void test_vrl_cases(void **state)
 {
-	char *text = vf_test_read("vrl/parse_aws_vpc_flow_log_cases.json", NULL);
+	char *text = vf_test_read("peers/vector-vrl/parse_aws_vpc_flow_log_cases.json", NULL);
 	json_error_t jerr;
 	json_t *doc = json_loads(text, 0, &jerr), *group;
 	size_t gi, lines = 0;
@@ -55,7 +55,7 @@ static void test_vrl_cases(void **state)
 /* VRL's documented examples: every value as VRL returns it. */
 static void test_vrl_examples(void **state)
 {
-	char *text = vf_test_read("vrl/parse_aws_vpc_flow_log.examples.json",
+	char *text = vf_test_read("peers/vector-vrl/parse_aws_vpc_flow_log.examples.json",
 		NULL);
 	json_error_t jerr;
 	json_t *doc = json_loads(text, 0, &jerr), *ex;
@@ -177,32 +177,32 @@ static void test_otel_files(void **state)
 	struct counts c;
 	struct vf_stats st;
 
-	decode_file("otel/valid_vpc_flow_log.log", &c, &st);
+	decode_file("peers/otel-contrib/vpc-flow-log/valid_vpc_flow_log.log", &c, &st);
 	assert_int_equal(c.flows, 1);
 	assert_int_equal(vf_stats_errors(&st), 0);
 	assert_string_equal(c.last_iface, "eni-0eb1e4178af74336c");
 
-	decode_file("otel/valid_vpc_flow_log_multi.log", &c, &st);
+	decode_file("peers/otel-contrib/vpc-flow-log/valid_vpc_flow_log_multi.log", &c, &st);
 	assert_int_equal(c.flows, 2);
 	assert_int_equal(vf_stats_errors(&st), 0);
 
 	/* ECS fields with version 5 in the data: the header decides */
-	decode_file("otel/valid_vpc_flow_log_ecs.log", &c, &st);
+	decode_file("peers/otel-contrib/vpc-flow-log/valid_vpc_flow_log_ecs.log", &c, &st);
 	assert_int_equal(c.flows, 1);
 	assert_int_equal(c.last_version, 5);
 	assert_int_equal(vf_stats_errors(&st), 0);
 
 	/* transit gateway (v6) fields, all known */
-	decode_file("otel/valid_tgw_flow_log.log", &c, &st);
+	decode_file("peers/otel-contrib/vpc-flow-log/valid_tgw_flow_log.log", &c, &st);
 	assert_int_equal(c.flows, 1);
 	assert_int_equal(c.last_iface[0], '-');
 	assert_int_equal(vf_stats_errors(&st), 0);
 
-	decode_file("otel/vpc_flow_log_too_few_fields.log", &c, &st);
+	decode_file("peers/otel-contrib/vpc-flow-log/vpc_flow_log_too_few_fields.log", &c, &st);
 	assert_int_equal(c.flows, 0);
 	assert_int_equal(st.errors[VF_ERR_FIELD_COUNT], 1);
 
-	decode_file("otel/vpc_flow_log_too_many_fields.log", &c, &st);
+	decode_file("peers/otel-contrib/vpc-flow-log/vpc_flow_log_too_many_fields.log", &c, &st);
 	assert_int_equal(c.flows, 0);
 	assert_int_equal(st.errors[VF_ERR_FIELD_COUNT], 1);
 }
