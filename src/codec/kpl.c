@@ -26,8 +26,10 @@ struct pb_reader {
 	const uint8_t *end;
 };
 
-/* One field as read; data and len cover the value for every wire type but
- * PB_VARINT, whose value is in varint. */
+/*
+ * One field as read; data and len cover the value for every wire type but
+ * PB_VARINT, whose value is in varint.
+ */
 struct pb_field {
 	uint32_t num;
 	unsigned wire;
@@ -58,8 +60,10 @@ struct kpl_key {
 	size_t len;
 };
 
-/* Both key tables: keys holds n_pk partition keys, then the explicit hash
- * keys; keys NULL means look entries up by walking the message. */
+/*
+ * Both key tables: keys holds n_pk partition keys, then the explicit hash
+ * keys; keys NULL means look entries up by walking the message.
+ */
 struct kpl_tables {
 	const uint8_t *msg;
 	size_t len;

@@ -1783,6 +1783,7 @@ struct frame {
 	bool want_value;        /* map: the key was read, its value is next */
 	size_t index;           /* list: the entry being read */
 	size_t pathlen;         /* the path of the mapping or list itself */
+	char *anchor;           /* defined once the node ends; owned */
 };
 
 /* A node starts in the container at the top of the stack. */
@@ -1808,16 +1809,107 @@ static void node_ends(struct ctx *c, struct frame *top)
 	path_pop(c, top->pathlen);
 }
 
+/* Anchors are kept as NUL-terminated names one after the other. */
+static bool anchor_known(const struct vf_buf *anchors, const char *name)
+{
+	for (size_t i = 0; i < anchors->len; i += strlen(anchors->data + i) + 1) {
+		if (strcmp(anchors->data + i, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool anchor_add(struct ctx *c, struct vf_buf *anchors,
+	const yaml_char_t *name, size_t line)
+{
+	if (name == NULL ||
+	    vf_buf_append(anchors, name, strlen((const char *)name) + 1))
+		return true;
+	return fail_line(c, line, "too many anchors");
+}
+
+/* One event of the pre-scan; false stops it with the error set. */
+static bool scan_event(struct ctx *c, const yaml_event_t *ev,
+	struct frame *st, size_t *depth, struct vf_buf *anchors)
+{
+	struct frame *top = *depth ? &st[*depth - 1] : NULL;
+	size_t line = ev->start_mark.line + 1;
+	bool is_key = top != NULL && top->map && !top->want_value;
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+	case YAML_ALIAS_EVENT:
+		if (is_key) {
+			const char *key = ev->type == YAML_SCALAR_EVENT ?
+				(const char *)ev->data.scalar.value : "*";
+
+			path_push(c, key, strlen(key));
+			top->want_value = true;
+		} else {
+			node_begins(c, top);
+		}
+		if (ev->type == YAML_ALIAS_EVENT && !anchor_known(anchors,
+		    (const char *)ev->data.alias.anchor))
+			return fail_line(c, line, "undefined alias *%.64s (an "
+				"alias must follow its anchor, outside of it)",
+				(const char *)ev->data.alias.anchor);
+		if (ev->type == YAML_SCALAR_EVENT &&
+		    !anchor_add(c, anchors, ev->data.scalar.anchor, line))
+			return false;
+		if (!is_key)
+			node_ends(c, top);
+		return true;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		node_begins(c, top);
+		if (*depth == MAX_DEPTH)
+			return fail_line(c, line, "nested more than %d levels "
+				"deep", MAX_DEPTH);
+		st[*depth] = (struct frame){
+			.map = ev->type == YAML_MAPPING_START_EVENT,
+			.pathlen = c->pathlen,
+		};
+		if (ev->type == YAML_MAPPING_START_EVENT ?
+		    ev->data.mapping_start.anchor != NULL :
+		    ev->data.sequence_start.anchor != NULL) {
+			const char *a = (const char *)(ev->type ==
+				YAML_MAPPING_START_EVENT ?
+				ev->data.mapping_start.anchor :
+				ev->data.sequence_start.anchor);
+
+			st[*depth].anchor = strdup(a);
+			if (st[*depth].anchor == NULL)
+				return fail_line(c, line, "out of memory");
+		}
+		(*depth)++;
+		return true;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		top = &st[--*depth];
+		path_pop(c, top->pathlen);
+		if (!anchor_add(c, anchors, (const yaml_char_t *)top->anchor,
+		    line))
+			return false;
+		free(top->anchor);
+		top->anchor = NULL;
+		node_ends(c, *depth ? &st[*depth - 1] : NULL);
+		return true;
+	default:
+		return true;
+	}
+}
+
 /*
- * Reads the events once before loading: reports syntax errors with the key
- * path they are under, more than one document, and nesting deeper than
- * MAX_DEPTH (libyaml's loader recurses).
+ * Reads the events once before loading: reports syntax errors and undefined
+ * aliases with the key path they are under, more than one document, and
+ * nesting deeper than MAX_DEPTH (libyaml's loader recurses).
  */
 static bool prescan(struct ctx *c, const char *in, size_t len)
 {
 	yaml_parser_t p;
 	yaml_event_t ev;
 	struct frame st[MAX_DEPTH];
+	struct vf_buf anchors;
 	size_t depth = 0;
 	int docs = 0;
 	bool ok = true, done = false;
@@ -1825,60 +1917,24 @@ static bool prescan(struct ctx *c, const char *in, size_t len)
 	if (!yaml_parser_initialize(&p))
 		return fail_line(c, 0, "out of memory");
 	yaml_parser_set_input_string(&p, (const unsigned char *)in, len);
+	vf_buf_init(&anchors, MAX_FILE_SIZE);
 	while (ok && !done) {
-		struct frame *top = depth ? &st[depth - 1] : NULL;
-
 		if (!yaml_parser_parse(&p, &ev)) {
 			ok = parser_fail(c, &p, in, len);
 			break;
 		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
+		if (ev.type == YAML_STREAM_END_EVENT)
 			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1)
-				ok = fail_line(c, ev.start_mark.line + 1,
-					"only one YAML document is allowed");
-			break;
-		case YAML_SCALAR_EVENT:
-		case YAML_ALIAS_EVENT:
-			if (top != NULL && top->map && !top->want_value) {
-				const char *key = ev.type == YAML_SCALAR_EVENT ?
-					(const char *)ev.data.scalar.value : "*";
-
-				path_push(c, key, strlen(key));
-				top->want_value = true;
-				break;
-			}
-			node_begins(c, top);
-			node_ends(c, top);
-			break;
-		case YAML_MAPPING_START_EVENT:
-		case YAML_SEQUENCE_START_EVENT:
-			node_begins(c, top);
-			if (depth == MAX_DEPTH) {
-				ok = fail_line(c, ev.start_mark.line + 1,
-					"nested more than %d levels deep",
-					MAX_DEPTH);
-				break;
-			}
-			st[depth++] = (struct frame){
-				.map = ev.type == YAML_MAPPING_START_EVENT,
-				.pathlen = c->pathlen,
-			};
-			break;
-		case YAML_MAPPING_END_EVENT:
-		case YAML_SEQUENCE_END_EVENT:
-			depth--;
-			path_pop(c, st[depth].pathlen);
-			node_ends(c, depth ? &st[depth - 1] : NULL);
-			break;
-		default:
-			break;
-		}
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
+			ok = fail_line(c, ev.start_mark.line + 1,
+				"only one YAML document is allowed");
+		else
+			ok = scan_event(c, &ev, st, &depth, &anchors);
 		yaml_event_delete(&ev);
 	}
+	while (depth > 0)
+		free(st[--depth].anchor);
+	vf_buf_finish(&anchors);
 	yaml_parser_delete(&p);
 	if (ok)
 		path_pop(c, 0);

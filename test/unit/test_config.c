@@ -668,24 +668,24 @@ static void test_errors(void **state)
 		{ "output:\n  kafka:\n    properties:\n      sasl: {a: b}\n",
 		  "test.yml:4: output.kafka.properties.sasl: ", "got a mapping" },
 		/* YAML syntax */
-		{ "output:\n  type: stdout\n   port: 1\n", "test.yml:3: output.type: ",
+		{ "output:\n  type: stdout\n   port: 1\n", "test.yml:3: output: ",
 		  "YAML syntax error: mapping values are not allowed" },
 		{ "output:\n  host: \"unterminated\n", "test.yml:", "YAML syntax error" },
 		{ "aws:\n  region: [a, b\nlog: {}\n", "test.yml:", "YAML syntax error" },
 		{ "a: 1\n---\nb: 2\n", "test.yml:2: ", "only one YAML document" },
-		{ "x: *nothere\n", "test.yml:1: ", "undefined alias" },
+		{ "log:\n  level: *nothere\n", "test.yml:2: log.level: ",
+		  "undefined alias *nothere" },
+		{ "log:\n  !env X: info\n", "test.yml:2: ",
+		  "keys must be plain strings" },
+		{ "log:\n  <<: {level: info}\n", "test.yml:2: log.<<: ",
+		  "unknown key" },
 		{ "aws: {region: \"\\x00\"}\n", "test.yml:1: aws.region: ", "NUL" },
 		{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]"
 		  "]]]]]]]]]]]]]]]]]]]]\n", "test.yml:1: ", "nested more than" },
 	};
-	char name[64];
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(name, sizeof(name), "case %zu", i);
-		print_message("%s\n", name);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_error(cases[i].yaml, cases[i].prefix, cases[i].piece);
-	}
 }
 
 static void test_syntax_error_line(void **state)

@@ -564,8 +564,10 @@ static void test_unknown_fields(void **state)
 	free(buf);
 }
 
-/* Records may come before the tables; a repeated scalar keeps its last
- * value, as protobuf parsers do. */
+/*
+ * Records may come before the tables; a repeated scalar keeps its last
+ * value, as protobuf parsers do.
+ */
 static void test_field_order(void **state)
 {
 	struct pbw w = { 0 }, r = { 0 };
@@ -1020,9 +1022,11 @@ static void test_wrong_wire_type(void **state)
 	expect_bad(&w, "tag value as varint");
 }
 
-/* Every truncation of a valid message, with a correct MD5, is either
+/*
+ * Every truncation of a valid message, with a correct MD5, is either
  * refused or a shorter valid message: never a read out of bounds (run this
- * under ASan to make that a real check). */
+ * under ASan to make that a real check).
+ */
 static void test_all_truncations(void **state)
 {
 	uint8_t *buf, *body;

@@ -68,8 +68,10 @@ static void test_len_optional(void **state)
 	assert_string_equal(vf_protocol_name(300, NULL), "UNKNOWN");
 }
 
-/* Every name: non-empty, upper case, only [A-Z0-9.+-], except IANA's one
- * keyword with a slash, A/N (107); len matches; no two numbers share one. */
+/*
+ * Every name: non-empty, upper case, only [A-Z0-9.+-], except IANA's one
+ * keyword with a slash, A/N (107); len matches; no two numbers share one.
+ */
 static void test_all_names(void **state)
 {
 	const char *names[256];
