@@ -136,16 +136,16 @@ static bool check_threat_list(struct ctx *c, char *items, size_t i,
 #define TL(f) offsetof(struct vf_config_threat_list, f)
 
 static const struct key aws_keys[] = {
-	{ "region", K_STR, 0, CFG(aws.region) },
-	{ "profile", K_STR, 0, CFG(aws.profile) },
-	{ "role_arn", K_STR, 0, CFG(aws.role_arn) },
-	{ "external_id", K_STR, F_SECRET, CFG(aws.external_id) },
+	{ "region", K_STR, F_NONEMPTY, CFG(aws.region) },
+	{ "profile", K_STR, F_NONEMPTY, CFG(aws.profile) },
+	{ "role_arn", K_STR, F_NONEMPTY, CFG(aws.role_arn) },
+	{ "external_id", K_STR, F_NONEMPTY | F_SECRET, CFG(aws.external_id) },
 	{ NULL }
 };
 
 static const struct key kinesis_keys[] = {
 	{ "stream", K_STR, F_NONEMPTY, CFG(kinesis.stream) },
-	{ "endpoint", K_STR, F_URL, CFG(kinesis.endpoint) },
+	{ "endpoint", K_STR, F_NONEMPTY | F_URL, CFG(kinesis.endpoint) },
 	{ "start_position", K_ENUM, 0, CFG(kinesis.start_position),
 	  .names = start_names, .def = "trim_horizon" },
 	{ "start_timestamp", K_TIMESTAMP, 0, CFG(kinesis.start_timestamp),
@@ -165,7 +165,7 @@ static const struct key checkpoint_keys[] = {
 	{ "path", K_STR, F_NONEMPTY, CFG(checkpoint.path),
 	  .def = "/var/lib/vpcflowd" },
 	{ "table", K_STR, F_NONEMPTY, CFG(checkpoint.table) },
-	{ "endpoint", K_STR, F_URL, CFG(checkpoint.endpoint) },
+	{ "endpoint", K_STR, F_NONEMPTY | F_URL, CFG(checkpoint.endpoint) },
 	{ "interval", K_DURATION, 0, CFG(checkpoint.interval_ms),
 	  .min = 1, .def = "10s" },
 	{ "worker_id", K_STR, F_NONEMPTY, CFG(checkpoint.worker_id) },
@@ -247,7 +247,7 @@ static const struct key aws_entities_keys[] = {
 	  .def = "false" },
 	{ "regions", K_STRLIST, 0, CFG(enrich.aws_entities.regions),
 	  .aux = CFG(enrich.aws_entities.n_regions), .max = 64 },
-	{ "endpoint", K_STR, F_URL, CFG(enrich.aws_entities.endpoint) },
+	{ "endpoint", K_STR, F_NONEMPTY | F_URL, CFG(enrich.aws_entities.endpoint) },
 	{ "refresh", K_DURATION, 0, CFG(enrich.aws_entities.refresh_ms),
 	  .min = MS_SECOND, .def = "60s" },
 	{ NULL }
@@ -280,7 +280,7 @@ static const struct key tls_keys[] = {
 static const struct section tls_section = { tls_keys, 0, check_tls };
 
 static const struct key kafka_keys[] = {
-	{ "brokers", K_BROKERS, 0, CFG(output.kafka.brokers) },
+	{ "brokers", K_BROKERS, F_NONEMPTY, CFG(output.kafka.brokers) },
 	{ "topic", K_STR, F_NONEMPTY, CFG(output.kafka.topic) },
 	{ "properties", K_PROPS, 0, CFG(output.kafka.properties),
 	  .aux = CFG(output.kafka.n_properties), .max = 256 },
@@ -1044,7 +1044,8 @@ static bool set_scalar(struct ctx *c, const struct key *k, char *base,
 	switch (k->kind) {
 	case K_STR:
 	case K_BROKERS:
-		if (null && !(k->flags & F_NONEMPTY))
+		/* null unsets a key, unless it has a default or no "" */
+		if (null && (k->def == NULL || !(k->flags & F_NONEMPTY)))
 			return set_str(c, n, AT(base, k->off, char *), NULL, 0);
 		if (null || len == 0)
 			return fail(c, n, "must not be empty");

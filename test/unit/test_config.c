@@ -761,6 +761,17 @@ static void test_layers_and_null(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	vf_config_finish(&cfg);
 
+	/* null unsets an optional string; "" is refused */
+	assert_true(load(&cfg, "dead_letter: {path: /d}\n", err, sizeof(err)));
+	assert_string_equal(cfg.dead_letter.path, "/d");
+	assert_true(load_more(&cfg, "t", "dead_letter: {path: ~}\n", err,
+		sizeof(err)));
+	assert_null(cfg.dead_letter.path);
+	assert_false(load_more(&cfg, "t", "dead_letter: {path: ''}\n", err,
+		sizeof(err)));
+	assert_string_equal(err, "t:1: dead_letter.path: must not be empty");
+	vf_config_finish(&cfg);
+
 	/* dynamodb table defaults from the stream; brokers as a list */
 	assert_true(load(&cfg, "kinesis: {stream: flows}\n"
 		"checkpoint: {store: dynamodb}\n"
