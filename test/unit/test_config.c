@@ -672,6 +672,11 @@ static void test_errors(void **state)
 		  "YAML syntax error: mapping values are not allowed" },
 		{ "output:\n  host: \"unterminated\n", "test.yml:", "YAML syntax error" },
 		{ "aws:\n  region: [a, b\nlog: {}\n", "test.yml:", "YAML syntax error" },
+		{ "enrich:\n  threat_lists:\n    - name: a\n      path: /a\n"
+		  "    - name: b\n      path: \"x\n",
+		  "test.yml:7: enrich.threat_lists[1].path: ",
+		  "unexpected end of stream (while scanning a quoted scalar at "
+		  "line 6)" },
 		{ "a: 1\n---\nb: 2\n", "test.yml:2: ", "only one YAML document" },
 		{ "log:\n  level: *nothere\n", "test.yml:2: log.level: ",
 		  "undefined alias *nothere" },
