@@ -63,8 +63,8 @@ enum vf_config_log_format {
 struct vf_config_cidr {
 	char *text;            /* as written: "10.0.0.0/8" */
 	int family;            /* AF_INET or AF_INET6 */
-	uint8_t prefix;        /* prefix length; a bare address is /32 or /128 */
-	uint8_t addr[16];      /* network address, network byte order; IPv4 uses 4 */
+	uint8_t prefix;        /* a bare address is /32 or /128 */
+	uint8_t addr[16];      /* network order, host bits 0; IPv4 uses 4 */
 };
 
 /* One entry of flow_logs.log_groups. */
@@ -91,7 +91,7 @@ struct vf_config_property {
 };
 
 struct vf_config_aws {
-	char *region;          /* default: $AWS_REGION, else $AWS_DEFAULT_REGION */
+	char *region;          /* default $AWS_REGION, else $AWS_DEFAULT_REGION */
 	char *profile;
 	char *role_arn;
 	char *external_id;
@@ -249,8 +249,8 @@ const char *vf_config_threat_format_name(enum vf_config_threat_format fmt);
 bool vf_parse_duration(const char *s, uint64_t *ms);
 /*
  * Bytes: "512", "512B", "64KiB", "16MiB", "1GiB", "1TiB" (powers of 1024),
- * or "KB"/"kB", "MB", "GB", "TB" (powers of 1000). Returns false on anything
- * else or overflow.
+ * or "KB"/"kB", "MB", "GB", "TB" (powers of 1000); one space may come
+ * before the unit. Returns false on anything else or overflow.
  */
 bool vf_parse_size(const char *s, uint64_t *bytes);
 

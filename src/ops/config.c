@@ -247,7 +247,8 @@ static const struct key aws_entities_keys[] = {
 	  .def = "false" },
 	{ "regions", K_STRLIST, 0, CFG(enrich.aws_entities.regions),
 	  .aux = CFG(enrich.aws_entities.n_regions), .max = 64 },
-	{ "endpoint", K_STR, F_NONEMPTY | F_URL, CFG(enrich.aws_entities.endpoint) },
+	{ "endpoint", K_STR, F_NONEMPTY | F_URL,
+	  CFG(enrich.aws_entities.endpoint) },
 	{ "refresh", K_DURATION, 0, CFG(enrich.aws_entities.refresh_ms),
 	  .min = MS_SECOND, .def = "60s" },
 	{ NULL }
@@ -379,7 +380,9 @@ static void vset_err(struct ctx *c, size_t line, const char *fmt, va_list ap)
 	if (c->err == NULL || c->errlen == 0)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (c->pathlen > 0)
+	if (line == 0)          /* about the whole file */
+		snprintf(c->err, c->errlen, "%s: %s", c->file, msg);
+	else if (c->pathlen > 0)
 		snprintf(c->err, c->errlen, "%s:%zu: %s: %s", c->file, line,
 			c->path, msg);
 	else
@@ -521,7 +524,8 @@ bool vf_parse_duration(const char *s, uint64_t *ms)
 			size_t len = strlen(units[i].unit);
 
 			if (strncmp(s, units[i].unit, len) == 0 &&
-			    (s[len] == '\0' || (s[len] >= '0' && s[len] <= '9'))) {
+			    (s[len] == '\0' ||
+			     (s[len] >= '0' && s[len] <= '9'))) {
 				mult = units[i].ms;
 				ulen = len;
 				break;
@@ -541,7 +545,8 @@ bool vf_parse_size(const char *s, uint64_t *bytes)
 {
 	static const struct { const char *unit; uint64_t mult; } units[] = {
 		{ "", 1 }, { "B", 1 },
-		{ "KiB", KIB }, { "MiB", MIB }, { "GiB", GIB }, { "TiB", 1024 * GIB },
+		{ "KiB", KIB }, { "MiB", MIB }, { "GiB", GIB },
+		{ "TiB", 1024 * GIB },
 		{ "kB", 1000 }, { "KB", 1000 }, { "MB", 1000000 },
 		{ "GB", 1000000000 }, { "TB", 1000000000000ULL },
 	};
@@ -549,7 +554,7 @@ bool vf_parse_size(const char *s, uint64_t *bytes)
 
 	if (s == NULL || !parse_digits(&s, &n))
 		return false;
-	while (*s == ' ')
+	if (*s == ' ' && s[1] != '\0')
 		s++;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(s, units[i].unit) != 0)
@@ -967,10 +972,11 @@ static void format_duration(char *buf, size_t size, uint64_t ms)
 		{ "s", MS_SECOND },
 	};
 
-	for (size_t i = 0; ms > 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; ms > 0 && i < sizeof(units) / sizeof(units[0]);
+	     i++) {
 		if (ms % units[i].ms == 0) {
-			snprintf(buf, size, "%llu%s",
-				(unsigned long long)(ms / units[i].ms), units[i].unit);
+			snprintf(buf, size, "%llu%s", (unsigned long long)
+				(ms / units[i].ms), units[i].unit);
 			return;
 		}
 	}

@@ -928,7 +928,8 @@ static void test_sizes(void **state)
 	};
 	static const char *const bad[] = {
 		"", "KiB", "1.5MiB", "-1", "16mib", "16M", "16Mi", "16MiBs",
-		" 16MiB", "16MiB ", "16777216TiB", "18446744073709551616",
+		" 16MiB", "16MiB ", "16  MiB", "16 ", "16777216TiB",
+		"18446744073709551616",
 	};
 	uint64_t v;
 
