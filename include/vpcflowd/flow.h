@@ -134,8 +134,8 @@ enum vf_flow_status {
 };
 
 /*
- * Splits one line (no newline; a trailing CR is ignored) by runs of spaces
- * or tabs, and checks it against fmt. On VF_FLOW_OK, flow points into line.
+ * Splits one line by runs of spaces, tabs, CR or LF (so a trailing CR does
+ * no harm), and checks it against fmt. On VF_FLOW_OK, flow points into line.
  */
 enum vf_flow_status vf_flow_parse(struct vf_flow *flow,
 	const struct vf_format *fmt, const char *line, size_t len);

@@ -4,6 +4,8 @@
  */
 #include "vpcflowd/flow.h"
 
+#include "token.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,11 +16,6 @@
 static const char *const derived_names[] = {
 	"protocol", "tcp_flags_names", "capture_window_duration_seconds",
 };
-
-static bool is_sep(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 static bool is_name_char(char c)
 {
@@ -171,17 +168,12 @@ struct vf_format *vf_format_create(const char *text, size_t len, char *err,
 	}
 	for (int f = 0; f < VF_F_KNOWN; f++)
 		fmt->pos[f] = -1;
-	while (i < len) {
-		const char *name;
-		size_t start, nlen;
+	size_t start;
 
-		while (i < len && is_sep(text[i]))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && !is_sep(text[i]))
-			i++;
+	while (vf_token_next(text, len, &i, &start)) {
+		const char *name;
+		size_t nlen;
+
 		name = text + start;
 		nlen = i - start;
 		if (nlen >= 2 && name[0] == '$') {
@@ -240,25 +232,17 @@ const struct vf_format *vf_format_default(void)
 
 bool vf_format_is_header(const char *line, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, start;
 	bool known = false;
 
-	while (i < len) {
-		size_t start;
-
-		while (i < len && is_sep(line[i]))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		if (line[i] < 'a' || line[i] > 'z')
+	while (vf_token_next(line, len, &i, &start)) {
+		if (line[start] < 'a' || line[start] > 'z')
 			return false;
-		while (i < len && !is_sep(line[i])) {
-			char c = line[i];
+		for (size_t k = start; k < i; k++) {
+			char c = line[k];
 			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 			      c == '-' || c == '_'))
 				return false;
-			i++;
 		}
 		if (i - start <= VF_FIELD_NAME_MAX &&
 		    lookup_name(line + start, i - start) >= 0)

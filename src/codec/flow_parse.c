@@ -4,10 +4,8 @@
  */
 #include "vpcflowd/flow.h"
 
-static inline bool is_sep(char c)
-{
-	return c == ' ' || c == '\t';
-}
+#include "token.h"
+
 
 /* Decimal digits only (no sign), at most max. */
 static inline bool parse_uint(const char *p, size_t n, uint64_t max,
@@ -36,23 +34,11 @@ enum vf_flow_status vf_flow_parse(struct vf_flow *flow,
 {
 	const unsigned n = fmt->n;
 	unsigned col = 0;
-	size_t i = 0;
+	size_t i = 0, start;
 	bool bad_number = false;
 
 	flow->fmt = fmt;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
-	       is_sep(line[len - 1])))
-		len--;
-	for (;;) {
-		size_t start;
-
-		while (i < len && is_sep(line[i]))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && !is_sep(line[i]))
-			i++;
+	while (vf_token_next(line, len, &i, &start)) {
 		if (col == n)
 			return VF_FLOW_FIELD_COUNT;
 		if (i - start == 1 && line[start] == '-') {
