@@ -22,6 +22,9 @@ void log_init(enum log_level level, bool json)
 }
 
 static void log_vemit(enum log_level level, bool with_errno, const char *fmt,
+	va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void log_vemit(enum log_level level, bool with_errno, const char *fmt,
 	va_list ap)
 {
 	char msg[2048], ts[40];
