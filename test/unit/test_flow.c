@@ -122,14 +122,14 @@ static void test_format_errors(void **state)
 static void test_is_header(void **state)
 {
 	static const char *yes[] = {
-		"version account-id interface-id srcaddr dstaddr srcport dstport "
-		"protocol packets bytes start end action log-status",
+		("version account-id interface-id srcaddr dstaddr srcport dstport "
+		 "protocol packets bytes start end action log-status"),
 		"instance-id interface-id srcaddr",
 		"version account-id tgw-id future-field",
 	};
 	static const char *no[] = {
-		"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 "
-		"1431280934 - NODATA",
+		("2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 "
+		 "1431280934 - NODATA"),
 		"eni-0abc vpc-0def",         /* looks like names, none known */
 		"- eni-1235b8ca123456789 10.0.1.5 10.0.0.220",
 		"",
