@@ -314,6 +314,41 @@ out:
 	return ok;
 }
 
+/*
+ * The start of loading a mapping or list into a new array: checks the tag
+ * and node type, clears the old value, enforces k->max, and allocates n
+ * zeroed elements (none for a null or empty node, *n then 0).
+ */
+static bool begin_collection(struct ctx *c, const struct key *k, char *base,
+	yaml_node_t *node, yaml_node_type_t type, const char *what,
+	const char *unit, size_t elem, void **arr, size_t *n)
+{
+	*n = 0;
+	if (!vf_config_check_tag(c, node))
+		return false;
+	vf_config_clear_value(k, base);
+	if (vf_config_is_null(node))
+		return true;
+	if (node->type != type)
+		return vf_config_fail(c, node, "expected %s, got %s", what,
+			vf_config_node_kind(node));
+	if (type == YAML_MAPPING_NODE)
+		*n = (size_t)(node->data.mapping.pairs.top -
+			node->data.mapping.pairs.start);
+	else
+		*n = (size_t)(node->data.sequence.items.top -
+			node->data.sequence.items.start);
+	if (*n > k->max)
+		return vf_config_fail(c, node, "more than %llu %s",
+			(unsigned long long)k->max, unit);
+	if (*n == 0)
+		return true;
+	*arr = calloc(*n, elem);
+	if (*arr == NULL)
+		return vf_config_fail(c, node, "out of memory");
+	return true;
+}
+
 /* output.kafka.properties: a flat mapping of names to values. */
 static bool load_props(struct ctx *c, const struct key *k, char *base,
 	yaml_node_t *map)
@@ -323,25 +358,12 @@ static bool load_props(struct ctx *c, const struct key *k, char *base,
 		struct vf_config_property *);
 	size_t npairs;
 
-	if (!vf_config_check_tag(c, map))
+	if (!begin_collection(c, k, base, map, YAML_MAPPING_NODE,
+	    "a mapping of librdkafka properties", "properties",
+	    sizeof(**arr), (void **)arr, &npairs))
 		return false;
-	vf_config_clear_value(k, base);
-	if (vf_config_is_null(map))
-		return true;
-	if (map->type != YAML_MAPPING_NODE)
-		return vf_config_fail(c, map, "expected a mapping of "
-			"librdkafka properties, got %s",
-			vf_config_node_kind(map));
-	npairs = (size_t)(map->data.mapping.pairs.top -
-		map->data.mapping.pairs.start);
-	if (npairs > k->max)
-		return vf_config_fail(c, map, "more than %llu properties",
-			(unsigned long long)k->max);
 	if (npairs == 0)
 		return true;
-	*arr = calloc(npairs, sizeof(**arr));
-	if (*arr == NULL)
-		return vf_config_fail(c, map, "out of memory");
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = vf_config_node_at(c, p->key);
@@ -379,25 +401,12 @@ static bool load_items(struct ctx *c, const struct key *k, char *base,
 	char **items = AT(base, k->off, char *);
 	size_t total;
 
-	if (!vf_config_check_tag(c, n))
+	if (!begin_collection(c, k, base, n, YAML_SEQUENCE_NODE,
+	    "a list of mappings", "entries", sec->item_size, (void **)items,
+	    &total))
 		return false;
-	vf_config_clear_value(k, base);
-	if (vf_config_is_null(n))
-		return true;
-	if (n->type != YAML_SEQUENCE_NODE)
-		return vf_config_fail(c, n,
-			"expected a list of mappings, got %s",
-			vf_config_node_kind(n));
-	total = (size_t)(n->data.sequence.items.top -
-		n->data.sequence.items.start);
-	if (total > k->max)
-		return vf_config_fail(c, n, "more than %llu entries",
-			(unsigned long long)k->max);
 	if (total == 0)
 		return true;
-	*items = calloc(total, sec->item_size);
-	if (*items == NULL)
-		return vf_config_fail(c, n, "out of memory");
 	*count = total;         /* zeroed entries free cleanly */
 	for (size_t i = 0; i < total; i++) {
 		yaml_node_t *in = vf_config_node_at(c,
