@@ -3,7 +3,10 @@
  * subscription records, as a Kinesis stream would carry them: one gzip
  * member per record, concatenated in one file.
  *
- * usage: gen_corpus FLOWS OUT.gz [SEED]
+ * usage: gen_corpus FLOWS OUT.gz [SEED [FIRST_EVENT_ID]]
+ *
+ * Event ids count up from FIRST_EVENT_ID (default 0), so batches made with
+ * different first ids never share an aws_event_id.
  *
  * The mix: a few hundred internal hosts talking to thousands of external
  * addresses (Zipf-like skew), 10% REJECT, about 1% NODATA and 0.2%
@@ -127,11 +130,12 @@ int main(int argc, char **argv)
 	FILE *out;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: gen_corpus FLOWS OUT.gz [SEED]\n");
+		fprintf(stderr, "usage: gen_corpus FLOWS OUT.gz [SEED [FIRST_EVENT_ID]]\n");
 		return 2;
 	}
 	flows = strtoull(argv[1], NULL, 10);
 	rng_state = argc > 3 ? strtoull(argv[3], NULL, 10) : 42;
+	event_id = argc > 4 ? strtoull(argv[4], NULL, 10) : 0;
 	out = fopen(argv[2], "wb");
 	if (out == NULL) {
 		perror(argv[2]);

@@ -6,9 +6,12 @@ set -euo pipefail
 packages=(
 	gcc pkg-config meson ninja-build
 	libdeflate-dev libjsmn-dev libyaml-dev libssl-dev
-	libcmocka-dev libjansson-dev
+	libcurl4-openssl-dev libjansson-dev libexpat1-dev
+	libcmocka-dev
 	gzip bc time
 )
+# Node.js runs the Kinesis/DynamoDB emulators of the tests and the demo.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -9,6 +9,7 @@
 #include "vpcflowd/config.h"
 #include "vpcflowd/log.h"
 #include "vpcflowd/replay.h"
+#include "vpcflowd/run.h"
 
 static void usage(FILE *out)
 {
@@ -56,13 +57,6 @@ static int check_config_main(int argc, char **argv)
 	return rc;
 }
 
-static int run_main(int argc, char **argv)
-{
-	fprintf(stderr, "vpcflowd run: the Kinesis consumer is not in this "
-		"build yet; use vpcflowd replay\n");
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	log_init(LOG_LEVEL_INFO, false);
@@ -83,9 +77,9 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "check-config") == 0)
 		return check_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "run") == 0)
-		return run_main(argc - 1, argv + 1);
+		return vf_run_main(argc - 1, argv + 1);
 	if (argv[1][0] == '-')
-		return run_main(argc, argv);
+		return vf_run_main(argc, argv);
 	fprintf(stderr, "vpcflowd: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/debian-deps.sh
+# the emulators the integration tests start (npm registry; no install scripts)
+if [ ! -d test/emulators/node_modules ] || [ test/emulators/package-lock.json -nt test/emulators/node_modules ]; then
+	(cd test/emulators && npm ci --no-audit --no-fund --loglevel=error)
+fi
 build=build-test
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" --buildtype=debugoptimized --werror -Dbench=true

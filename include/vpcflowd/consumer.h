@@ -1,0 +1,48 @@
+/*
+ * The Kinesis consumer: a coordinator that lists the stream's shards and
+ * starts one worker thread per shard (children only after all their
+ * parents are finished), each reading with GetRecords, decoding, handing
+ * flows to the output and checkpointing what the output has taken.
+ */
+#ifndef VPCFLOWD_CONSUMER_H
+#define VPCFLOWD_CONSUMER_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vpcflowd/aws.h"
+#include "vpcflowd/checkpoint.h"
+#include "vpcflowd/config.h"
+#include "vpcflowd/decoder.h"
+#include "vpcflowd/output.h"
+
+struct vf_consumer_opts {
+	const struct vf_config *cfg;
+	struct vf_aws_creds_provider *creds;    /* not owned */
+	struct vf_checkpoint_store *store;      /* not owned */
+	struct vf_output *out;                  /* not owned; shared by workers */
+	struct vf_decoder_opts dopts;           /* formats and limits */
+	volatile sig_atomic_t *stop;            /* set by SIGTERM/SIGINT */
+	uint64_t discover_interval_ms;          /* 0: 30 s */
+};
+
+/* Counters every worker adds to; read by the metrics endpoint. */
+struct vf_consumer_totals {
+	atomic_uint_fast64_t records;
+	atomic_uint_fast64_t bytes;
+	atomic_uint_fast64_t flows;
+	atomic_uint_fast64_t throttled;
+	atomic_uint_fast64_t checkpoints;
+	atomic_uint_fast64_t parse_errors;
+};
+
+/*
+ * Runs until *stop is set (then drains, checkpoints and returns 0) or a
+ * fatal error (returns 1). totals may be NULL.
+ */
+int vf_consumer_run(const struct vf_consumer_opts *opts,
+	struct vf_consumer_totals *totals);
+
+#endif

@@ -1,0 +1,246 @@
+#include "vpcflowd/http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_RESPONSE_HEADERS 32
+
+struct vf_http {
+	CURL *curl;
+	struct vf_http_opts o;
+	struct vf_buf body;
+	struct vf_buf headers;       /* response header lines, NUL-separated */
+	long status;
+	bool too_large;
+	char errbuf[CURL_ERROR_SIZE];
+	char value[512];             /* vf_http_header's answer */
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static bool global_ok;
+
+static void global_init(void)
+{
+	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
+bool vf_http_global_init(void)
+{
+	pthread_once(&global_once, global_init);
+	return global_ok;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct vf_http *h = ctx;
+	size_t len = size * n;
+
+	if (!vf_buf_append(&h->body, p, len)) {
+		h->too_large = true;
+		return 0;        /* aborts the transfer */
+	}
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct vf_http *h = ctx;
+	size_t len = size * n;
+
+	/* a new status line (after a redirect or 100) starts over */
+	if (len > 5 && memcmp(p, "HTTP/", 5) == 0)
+		vf_buf_reset(&h->headers);
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	if (len > 0 && (!vf_buf_append(&h->headers, p, len) ||
+	    !vf_buf_append(&h->headers, "", 1)))
+		return 0;
+	return size * n;
+}
+
+struct vf_http *vf_http_create(const struct vf_http_opts *opts)
+{
+	struct vf_http *h;
+
+	if (!vf_http_global_init())
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	h->o = *opts;
+	if (h->o.connect_timeout_ms <= 0)
+		h->o.connect_timeout_ms = 5000;
+	if (h->o.timeout_ms <= 0)
+		h->o.timeout_ms = 30000;
+	if (h->o.max_response == 0)
+		h->o.max_response = 16u << 20;
+	vf_buf_init(&h->body, h->o.max_response);
+	vf_buf_init(&h->headers, 64 << 10);
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void vf_http_destroy(struct vf_http *h)
+{
+	if (h == NULL)
+		return;
+	curl_easy_cleanup(h->curl);
+	vf_buf_finish(&h->body);
+	vf_buf_finish(&h->headers);
+	free(h);
+}
+
+static void set_common(struct vf_http *h)
+{
+	CURL *c = h->curl;
+
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
+	if (h->o.ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
+}
+
+enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
+	const char *url, const char *const *headers, size_t n_headers,
+	const void *body, size_t len)
+{
+	struct curl_slist *list = NULL, *tmp;
+	enum vf_http_result r;
+	CURLcode rc;
+
+	curl_easy_reset(h->curl);     /* keeps the connection cache */
+	set_common(h);
+	vf_buf_reset(&h->body);
+	vf_buf_reset(&h->headers);
+	h->status = 0;
+	h->too_large = false;
+	h->errbuf[0] = '\0';
+	for (size_t i = 0; i < n_headers; i++) {
+		tmp = curl_slist_append(list, headers[i]);
+		if (tmp == NULL)
+			goto nomem;
+		list = tmp;
+	}
+	/* no "Expect: 100-continue" round trip */
+	tmp = curl_slist_append(list, "Expect:");
+	if (tmp == NULL)
+		goto nomem;
+	list = tmp;
+	curl_easy_setopt(h->curl, CURLOPT_URL, url);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+			(curl_off_t)(body ? len : 0));
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
+	}
+	rc = curl_easy_perform(h->curl);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &h->status);
+		r = VF_HTTP_OK;
+	} else if (h->too_large) {
+		snprintf(h->errbuf, sizeof(h->errbuf), "response larger than "
+			"%zu bytes", h->o.max_response);
+		r = VF_HTTP_TOO_LARGE;
+	} else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_OUT_OF_MEMORY ||
+		   rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		r = VF_HTTP_ERROR;
+	} else {
+		r = VF_HTTP_NETWORK;
+	}
+	if (r != VF_HTTP_OK && h->errbuf[0] == '\0')
+		snprintf(h->errbuf, sizeof(h->errbuf), "%s",
+			curl_easy_strerror(rc));
+	curl_slist_free_all(list);
+	return r;
+nomem:
+	curl_slist_free_all(list);
+	snprintf(h->errbuf, sizeof(h->errbuf), "out of memory");
+	return VF_HTTP_ERROR;
+}
+
+long vf_http_status(const struct vf_http *h)
+{
+	return h->status;
+}
+
+const struct vf_buf *vf_http_body(const struct vf_http *h)
+{
+	return &h->body;
+}
+
+const char *vf_http_header(const struct vf_http *h, const char *name)
+{
+	struct vf_http *mh = (struct vf_http *)h;
+	size_t nlen = strlen(name), off = 0;
+
+	while (off < h->headers.len) {
+		const char *line = h->headers.data + off;
+		size_t llen = strlen(line);
+
+		if (llen > nlen && line[nlen] == ':' &&
+		    strncasecmp(line, name, nlen) == 0) {
+			const char *v = line + nlen + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			snprintf(mh->value, sizeof(mh->value), "%s", v);
+			return mh->value;
+		}
+		off += llen + 1;
+	}
+	return NULL;
+}
+
+const char *vf_http_error(const struct vf_http *h)
+{
+	return h->errbuf;
+}
+
+bool vf_http_host_of(const char *url, char *out, size_t outlen)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *scheme = NULL;
+	bool ok = false;
+
+	if (u == NULL)
+		return false;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+		goto done;
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+	    !((strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0) ||
+	      (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0)))
+		ok = (size_t)snprintf(out, outlen, "%s:%s", host, port) < outlen;
+	else
+		ok = (size_t)snprintf(out, outlen, "%s", host) < outlen;
+done:
+	curl_free(host);
+	curl_free(port);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return ok;
+}

@@ -1,0 +1,159 @@
+/*
+ * vpcflowd run: the daemon.
+ */
+#include "vpcflowd/run.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vpcflowd/config.h"
+#include "vpcflowd/consumer.h"
+#include "vpcflowd/http.h"
+#include "vpcflowd/log.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	stop_requested = 1;
+}
+
+static struct vf_output *make_output(const struct vf_config *cfg)
+{
+	switch (cfg->output.type) {
+	case VF_CONFIG_OUTPUT_STDOUT:
+		return vf_output_stdout_create(STDOUT_FILENO);
+	case VF_CONFIG_OUTPUT_NULL:
+		return vf_output_null_create();
+	default:
+		log_errorx("output.type %s is not available in this build yet; "
+			"use stdout or null",
+			vf_config_output_type_name(cfg->output.type));
+		return NULL;
+	}
+}
+
+int vf_run_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	struct vf_config cfg;
+	struct vf_aws_creds_provider *creds = NULL;
+	struct vf_checkpoint_store *store = NULL;
+	struct vf_output *out = NULL;
+	struct vf_group_format *groups = NULL;
+	struct sigaction sa;
+	char err[512];
+	int c, rc = 2;
+
+	vf_config_init(&cfg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (c != 'c') {
+			fprintf(stderr, "usage: vpcflowd run -c FILE\n");
+			goto done;
+		}
+		path = optarg;
+	}
+	if (path == NULL || optind != argc) {
+		fprintf(stderr, "usage: vpcflowd run -c FILE\n");
+		goto done;
+	}
+	if (!vf_config_load(&cfg, path, err, sizeof(err))) {
+		fprintf(stderr, "vpcflowd: %s\n", err);
+		goto done;
+	}
+	log_init(cfg.log.level, cfg.log.format == VF_CONFIG_LOG_JSON);
+	if (cfg.kinesis.stream == NULL || cfg.kinesis.stream[0] == '\0') {
+		fprintf(stderr, "vpcflowd: %s: kinesis.stream: required by "
+			"vpcflowd run\n", path);
+		goto done;
+	}
+	if (cfg.aws.region == NULL || cfg.aws.region[0] == '\0') {
+		fprintf(stderr, "vpcflowd: %s: aws.region: required (or set "
+			"AWS_REGION)\n", path);
+		goto done;
+	}
+	if (cfg.checkpoint.store != VF_CONFIG_CHECKPOINT_FILE) {
+		fprintf(stderr, "vpcflowd: %s: checkpoint.store: dynamodb is not "
+			"in this build yet; use file\n", path);
+		goto done;
+	}
+	rc = 1;
+	if (!vf_http_global_init()) {
+		log_errorx("libcurl failed to initialise");
+		goto done;
+	}
+	struct vf_aws_creds_opts co = {
+		.profile = cfg.aws.profile,
+		.region = cfg.aws.region,
+		.role_arn = cfg.aws.role_arn,
+		.external_id = cfg.aws.external_id,
+	};
+	creds = vf_aws_creds_create(&co, err, sizeof(err));
+	if (creds == NULL) {
+		log_errorx("credentials: %s", err);
+		goto done;
+	}
+	store = vf_checkpoint_file_create(cfg.checkpoint.path,
+		cfg.kinesis.stream, err, sizeof(err));
+	if (store == NULL) {
+		log_errorx("%s", err);
+		goto done;
+	}
+	out = make_output(&cfg);
+	if (out == NULL) {
+		rc = 2;
+		goto done;
+	}
+	if (cfg.flow_logs.n_log_groups > 0) {
+		groups = calloc(cfg.flow_logs.n_log_groups, sizeof(*groups));
+		if (groups == NULL)
+			fatalx("out of memory");
+		for (size_t i = 0; i < cfg.flow_logs.n_log_groups; i++) {
+			groups[i].log_group = cfg.flow_logs.log_groups[i].name;
+			groups[i].format = cfg.flow_logs.log_groups[i].fmt;
+		}
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct vf_consumer_opts o = {
+		.cfg = &cfg,
+		.creds = creds,
+		.store = store,
+		.out = out,
+		.dopts = {
+			.default_format = cfg.flow_logs.fmt,
+			.groups = groups,
+			.n_groups = groups ? cfg.flow_logs.n_log_groups : 0,
+			.max_record_size = cfg.limits.max_record_size,
+		},
+		.stop = &stop_requested,
+	};
+	log_info("vpcflowd %s: reading stream %s", VPCFLOWD_VERSION,
+		cfg.kinesis.stream);
+	rc = vf_consumer_run(&o, NULL);
+	if (!vf_output_flush(out))
+		rc = 1;
+	log_info("stopped%s", rc ? " after an error" : "");
+done:
+	vf_output_destroy(out);
+	vf_checkpoint_destroy(store);
+	vf_aws_creds_destroy(creds);
+	free(groups);
+	vf_config_finish(&cfg);
+	return rc;
+}

@@ -1,0 +1,593 @@
+/*
+ * The Kinesis consumer. Threads: the caller's (the coordinator) and one
+ * worker per shard being read. They share the shard table (under `mu`),
+ * the output (behind a lock) and the totals (atomics); each worker owns
+ * its Kinesis client, decoder and buffers.
+ *
+ * At least once: a worker flushes the output after each batch; only then
+ * is the batch's last sequence number "taken", and only taken sequence
+ * numbers are checkpointed.
+ */
+#include "vpcflowd/consumer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vpcflowd/log.h"
+#include "vpcflowd/pipeline.h"
+
+enum shard_state {
+	SHARD_WAITING,       /* known, not started (parents still open) */
+	SHARD_RUNNING,
+	SHARD_FINISHED,      /* read to its end and checkpointed SHARD_END */
+	SHARD_STOPPED,       /* its worker returned before the end */
+};
+
+struct shard {
+	struct vf_shard info;
+	enum shard_state state;
+	bool child;                   /* a parent of it was read here */
+	bool joined;
+	pthread_t thread;
+	struct consumer *c;
+	atomic_int_fast64_t millis_behind;
+};
+
+struct consumer {
+	const struct vf_consumer_opts *o;
+	struct vf_consumer_totals *totals;
+	struct vf_consumer_totals own_totals;
+	pthread_mutex_t mu;           /* shards, n_shards, failed, relist */
+	struct shard **shards;
+	size_t n_shards;
+	bool failed;
+	bool relist;
+	/* the shared output */
+	pthread_mutex_t out_mu;
+	struct vf_output locked;
+};
+
+/* ---- the output, shared behind a lock ---- */
+
+static struct consumer *consumer_of(struct vf_output *o)
+{
+	return (struct consumer *)((char *)o - offsetof(struct consumer, locked));
+}
+
+static bool locked_write(struct vf_output *o, const char *msg, size_t len)
+{
+	struct consumer *c = consumer_of(o);
+	bool ok;
+
+	pthread_mutex_lock(&c->out_mu);
+	ok = vf_output_write(c->o->out, msg, len);
+	pthread_mutex_unlock(&c->out_mu);
+	return ok;
+}
+
+static bool locked_flush(struct vf_output *o)
+{
+	struct consumer *c = consumer_of(o);
+	bool ok;
+
+	pthread_mutex_lock(&c->out_mu);
+	ok = vf_output_flush(c->o->out);
+	pthread_mutex_unlock(&c->out_mu);
+	return ok;
+}
+
+static void locked_destroy(struct vf_output *o)
+{
+}
+
+static const struct vf_output_ops locked_ops = {
+	locked_write, locked_flush, locked_destroy,
+};
+
+/* ---- time ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool stopping(const struct consumer *c)
+{
+	return *c->o->stop != 0;
+}
+
+/* Sleeps up to ms, waking early when a stop is asked for. */
+static void nap(const struct consumer *c, uint64_t ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (!stopping(c)) {
+		uint64_t now = now_ms(), left;
+		struct timespec ts;
+
+		if (now >= end)
+			break;
+		left = end - now;
+		if (left > 50)
+			left = 50;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Exponential backoff with full jitter: 100 ms doubling to 10 s. */
+static uint64_t backoff_ms(unsigned attempt, unsigned *seed)
+{
+	uint64_t cap = 100ull << (attempt < 7 ? attempt : 7);
+
+	if (cap > 10000)
+		cap = 10000;
+	return 50 + (uint64_t)rand_r(seed) % cap;
+}
+
+static void fail(struct consumer *c, const char *shard, const char *what)
+{
+	log_errorx("%s: %s", shard, what);
+	pthread_mutex_lock(&c->mu);
+	c->failed = true;
+	pthread_mutex_unlock(&c->mu);
+}
+
+static bool any_failure(struct consumer *c)
+{
+	bool f;
+
+	pthread_mutex_lock(&c->mu);
+	f = c->failed;
+	pthread_mutex_unlock(&c->mu);
+	return f;
+}
+
+/* ---- a shard worker ---- */
+
+struct worker {
+	struct shard *sh;
+	struct consumer *c;
+	struct vf_kinesis *k;
+	struct vf_pipeline pl;
+	bool pl_ready;
+	char iterator[VF_ITERATOR_MAX];
+	char taken[VF_SEQ_MAX];          /* last sequence the output took */
+	char checkpointed[VF_SEQ_MAX];   /* last sequence stored */
+	char start_seq[VF_SEQ_MAX];      /* where reading started */
+	uint64_t last_checkpoint_ms;
+	unsigned seed;
+};
+
+static bool store_checkpoint(struct worker *w, const char *seq)
+{
+	char err[512];
+
+	if (vf_checkpoint_put(w->c->o->store, w->sh->info.id, seq, err,
+	    sizeof(err)) != VF_CHECKPOINT_OK) {
+		log_warnx("%s: checkpoint not written: %s", w->sh->info.id, err);
+		return false;
+	}
+	snprintf(w->checkpointed, sizeof(w->checkpointed), "%s", seq);
+	w->last_checkpoint_ms = now_ms();
+	atomic_fetch_add(&w->c->totals->checkpoints, 1);
+	return true;
+}
+
+/* Checkpoints what the output has taken, if it is new. */
+static void checkpoint_taken(struct worker *w)
+{
+	if (w->taken[0] != '\0' && strcmp(w->taken, w->checkpointed) != 0)
+		store_checkpoint(w, w->taken);
+}
+
+/* Gets an iterator for where reading must go on; false on a fatal error. */
+static bool position(struct worker *w)
+{
+	const struct vf_config_kinesis *kc = &w->c->o->cfg->kinesis;
+	enum vf_iterator_type type;
+	const char *seq = NULL;
+	unsigned attempt = 0;
+	char err[512];
+
+	if (w->taken[0] != '\0') {
+		type = VF_ITER_AFTER_SEQUENCE;
+		seq = w->taken;
+	} else if (w->start_seq[0] != '\0') {
+		type = VF_ITER_AFTER_SEQUENCE;
+		seq = w->start_seq;
+	} else if (w->sh->child) {
+		/* a child starts at its beginning: nothing may be skipped */
+		type = VF_ITER_TRIM_HORIZON;
+	} else if (kc->start_position == VF_CONFIG_START_LATEST) {
+		type = VF_ITER_LATEST;
+	} else if (kc->start_position == VF_CONFIG_START_AT_TIMESTAMP) {
+		type = VF_ITER_AT_TIMESTAMP;
+	} else {
+		type = VF_ITER_TRIM_HORIZON;
+	}
+	while (!stopping(w->c)) {
+		enum vf_kinesis_status s = vf_kinesis_get_iterator(w->k,
+			w->sh->info.id, type, seq, kc->start_timestamp_ms,
+			w->iterator, err, sizeof(err));
+
+		if (s == VF_KINESIS_OK)
+			return true;
+		if (s == VF_KINESIS_ERROR) {
+			fail(w->c, w->sh->info.id, err);
+			return false;
+		}
+		if (s == VF_KINESIS_THROTTLED)
+			atomic_fetch_add(&w->c->totals->throttled, 1);
+		log_warnx("%s: %s; retrying", w->sh->info.id, err);
+		nap(w->c, backoff_ms(attempt++, &w->seed));
+	}
+	return false;
+}
+
+/* Decodes one batch; false when the output failed. */
+static bool process(struct worker *w, const struct vf_kinesis_batch *b)
+{
+	const struct vf_config_kinesis *kc = &w->c->o->cfg->kinesis;
+	struct vf_record_meta rm = {
+		.stream = { kc->stream, (uint32_t)strlen(kc->stream) },
+		.shard = { w->sh->info.id, (uint32_t)strlen(w->sh->info.id) },
+	};
+	uint64_t flows0 = w->pl.stats.flows, err0 = vf_stats_errors(&w->pl.stats);
+	char origin[VF_SHARD_ID_MAX + VF_SEQ_MAX + 8];
+
+	rm.origin = origin;
+	for (size_t i = 0; i < b->n; i++) {
+		snprintf(origin, sizeof(origin), "%s/%s", w->sh->info.id,
+			b->records[i].seq);
+		vf_decoder_input_begin(w->pl.dec);
+		if (!vf_decoder_record(w->pl.dec, b->records[i].data,
+		    b->records[i].len, &rm))
+			return false;
+	}
+	if (!vf_output_flush(&w->c->locked))
+		return false;
+	if (b->n > 0)
+		snprintf(w->taken, sizeof(w->taken), "%s", b->records[b->n - 1].seq);
+	atomic_fetch_add(&w->c->totals->records, b->n);
+	atomic_fetch_add(&w->c->totals->bytes, b->bytes);
+	atomic_fetch_add(&w->c->totals->flows, w->pl.stats.flows - flows0);
+	atomic_fetch_add(&w->c->totals->parse_errors,
+		vf_stats_errors(&w->pl.stats) - err0);
+	return true;
+}
+
+static void read_shard(struct worker *w)
+{
+	const struct vf_config *cfg = w->c->o->cfg;
+	unsigned attempt = 0;
+	uint64_t last_call = 0;
+	char err[512];
+
+	if (!position(w))
+		return;
+	while (!stopping(w->c) && !any_failure(w->c)) {
+		struct vf_kinesis_batch b;
+		enum vf_kinesis_status s;
+		uint64_t now = now_ms();
+
+		/* at most five GetRecords a second per shard */
+		if (now - last_call < 200)
+			nap(w->c, 200 - (now - last_call));
+		last_call = now_ms();
+		s = vf_kinesis_get_records(w->k, w->iterator,
+			cfg->kinesis.max_records, &b, err, sizeof(err));
+		switch (s) {
+		case VF_KINESIS_OK:
+			break;
+		case VF_KINESIS_EXPIRED_ITERATOR:
+			log_info("%s: iterator expired; starting again after "
+				"the last record taken", w->sh->info.id);
+			if (!position(w))
+				return;
+			continue;
+		case VF_KINESIS_THROTTLED:
+			atomic_fetch_add(&w->c->totals->throttled, 1);
+			/* fall through */
+		case VF_KINESIS_RETRY:
+		case VF_KINESIS_NOT_FOUND:
+			log_warnx("%s: %s; backing off", w->sh->info.id, err);
+			nap(w->c, backoff_ms(attempt++, &w->seed));
+			continue;
+		default:
+			fail(w->c, w->sh->info.id, err);
+			return;
+		}
+		attempt = 0;
+		atomic_store(&w->sh->millis_behind, b.millis_behind);
+		if (!process(w, &b)) {
+			fail(w->c, w->sh->info.id, "the output failed");
+			return;
+		}
+		if (b.shard_end) {
+			if (store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
+				log_info("%s: read to its end", w->sh->info.id);
+				pthread_mutex_lock(&w->c->mu);
+				w->sh->state = SHARD_FINISHED;
+				w->c->relist = true;
+				pthread_mutex_unlock(&w->c->mu);
+			}
+			return;
+		}
+		snprintf(w->iterator, sizeof(w->iterator), "%s", b.next_iterator);
+		if (now_ms() - w->last_checkpoint_ms >= cfg->checkpoint.interval_ms)
+			checkpoint_taken(w);
+		/* caught up: wait; behind: go on at once */
+		if (b.n == 0 || b.millis_behind == 0)
+			nap(w->c, cfg->kinesis.poll_interval_ms);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct shard *sh = arg;
+	struct consumer *c = sh->c;
+	const struct vf_config *cfg = c->o->cfg;
+	struct worker w = { .sh = sh, .c = c };
+	struct vf_kinesis_opts ko = {
+		.stream = cfg->kinesis.stream,
+		.endpoint = cfg->kinesis.endpoint,
+		.region = cfg->aws.region,
+		.creds = c->o->creds,
+	};
+	char err[512];
+	enum vf_checkpoint_status cs;
+
+	w.seed = (unsigned)(now_ms() ^ (uintptr_t)sh);
+	w.k = vf_kinesis_create(&ko);
+	if (w.k == NULL || !vf_pipeline_init(&w.pl, c->o->dopts,
+	    cfg->output.source, &c->locked)) {
+		fail(c, sh->info.id, "out of memory");
+		goto done;
+	}
+	w.pl_ready = true;
+	cs = vf_checkpoint_get(c->o->store, sh->info.id, w.start_seq, err,
+		sizeof(err));
+	if (cs == VF_CHECKPOINT_CORRUPT || cs == VF_CHECKPOINT_IO) {
+		fail(c, sh->info.id, err);
+		goto done;
+	}
+	if (cs == VF_CHECKPOINT_NONE)
+		w.start_seq[0] = '\0';
+	if (strcmp(w.start_seq, VF_CHECKPOINT_SHARD_END) == 0) {
+		pthread_mutex_lock(&c->mu);
+		sh->state = SHARD_FINISHED;
+		c->relist = true;
+		pthread_mutex_unlock(&c->mu);
+		goto done;
+	}
+	snprintf(w.checkpointed, sizeof(w.checkpointed), "%s", w.start_seq);
+	w.last_checkpoint_ms = now_ms();
+	log_info("%s: reading %s", sh->info.id, w.start_seq[0] ?
+		"after the checkpoint" : sh->child ? "from its start (a child)" :
+		"from kinesis.start_position");
+	read_shard(&w);
+	/* drain: whatever the output took is checkpointed */
+	if (sh->state != SHARD_FINISHED) {
+		if (vf_output_flush(&c->locked))
+			checkpoint_taken(&w);
+		pthread_mutex_lock(&c->mu);
+		if (sh->state == SHARD_RUNNING)
+			sh->state = SHARD_STOPPED;
+		pthread_mutex_unlock(&c->mu);
+	}
+done:
+	if (w.pl_ready)
+		vf_pipeline_finish(&w.pl);
+	vf_kinesis_destroy(w.k);
+	pthread_mutex_lock(&c->mu);
+	if (sh->state == SHARD_RUNNING)
+		sh->state = SHARD_STOPPED;
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* ---- the coordinator ---- */
+
+static bool pinned(const struct vf_config *cfg, const char *id)
+{
+	if (cfg->kinesis.n_shards == 0)
+		return true;
+	for (size_t i = 0; i < cfg->kinesis.n_shards; i++)
+		if (strcmp(cfg->kinesis.shards[i], id) == 0)
+			return true;
+	return false;
+}
+
+static struct shard *find(struct consumer *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_shards; i++)
+		if (strcmp(c->shards[i]->info.id, id) == 0)
+			return c->shards[i];
+	return NULL;
+}
+
+/*
+ * Whether a parent lets its child start: it is finished here, or its
+ * checkpoint says SHARD_END, or the stream no longer lists it (expired),
+ * or (pinned mode) it is not ours to read.
+ */
+static bool parent_done(struct consumer *c, const char *parent,
+	const struct vf_shard *list, size_t n, bool *was_read)
+{
+	struct shard *p;
+	char seq[VF_SEQ_MAX], err[256];
+	bool listed = false;
+
+	*was_read = false;
+	if (parent[0] == '\0')
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].id, parent) == 0)
+			listed = true;
+	if (!listed || !pinned(c->o->cfg, parent))
+		return true;
+	*was_read = true;
+	p = find(c, parent);
+	if (p != NULL && p->state == SHARD_FINISHED)
+		return true;
+	return vf_checkpoint_get(c->o->store, parent, seq, err, sizeof(err)) ==
+		VF_CHECKPOINT_OK && strcmp(seq, VF_CHECKPOINT_SHARD_END) == 0;
+}
+
+static bool start_worker(struct consumer *c, struct shard *sh)
+{
+	sh->c = c;
+	sh->state = SHARD_RUNNING;
+	if (pthread_create(&sh->thread, NULL, worker_main, sh) != 0) {
+		sh->state = SHARD_WAITING;
+		log_errorx("%s: cannot start a thread", sh->info.id);
+		return false;
+	}
+	return true;
+}
+
+/* Takes a fresh shard list: adds new shards, starts the ready ones. */
+static void schedule(struct consumer *c, const struct vf_shard *list, size_t n)
+{
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < n; i++) {
+		struct shard *sh;
+
+		if (!pinned(c->o->cfg, list[i].id) || find(c, list[i].id))
+			continue;
+		sh = calloc(1, sizeof(*sh));
+		struct shard **arr = realloc(c->shards,
+			(c->n_shards + 1) * sizeof(*arr));
+		if (sh == NULL || arr == NULL) {
+			free(sh);
+			if (arr != NULL)
+				c->shards = arr;
+			continue;
+		}
+		c->shards = arr;
+		sh->info = list[i];
+		sh->state = SHARD_WAITING;
+		atomic_init(&sh->millis_behind, -1);
+		c->shards[c->n_shards++] = sh;
+		log_info("%s: found%s%s%s", sh->info.id,
+			sh->info.parent[0] ? " (child of " : "", sh->info.parent,
+			sh->info.parent[0] ? ")" : "");
+	}
+	for (size_t i = 0; i < c->n_shards; i++) {
+		struct shard *sh = c->shards[i];
+		bool r1, r2;
+
+		if (sh->state != SHARD_WAITING)
+			continue;
+		if (!parent_done(c, sh->info.parent, list, n, &r1) ||
+		    !parent_done(c, sh->info.adjacent_parent, list, n, &r2))
+			continue;
+		sh->child = r1 || r2;
+		start_worker(c, sh);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void join_done(struct consumer *c, bool all)
+{
+	for (size_t i = 0; i < c->n_shards; i++) {
+		struct shard *sh = c->shards[i];
+		bool done;
+
+		pthread_mutex_lock(&c->mu);
+		done = sh->state == SHARD_FINISHED || sh->state == SHARD_STOPPED;
+		pthread_mutex_unlock(&c->mu);
+		if (sh->joined || (sh->state == SHARD_WAITING) || (!done && !all))
+			continue;
+		pthread_join(sh->thread, NULL);
+		sh->joined = true;
+	}
+}
+
+int vf_consumer_run(const struct vf_consumer_opts *opts,
+	struct vf_consumer_totals *totals)
+{
+	struct consumer c;
+	struct vf_kinesis_opts ko = {
+		.stream = opts->cfg->kinesis.stream,
+		.endpoint = opts->cfg->kinesis.endpoint,
+		.region = opts->cfg->aws.region,
+		.creds = opts->creds,
+	};
+	struct vf_kinesis *k;
+	uint64_t interval = opts->discover_interval_ms ?
+		opts->discover_interval_ms : 30000, next_list = 0;
+	unsigned attempt = 0, seed = (unsigned)now_ms();
+	bool listed_once = false;
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.o = opts;
+	c.totals = totals ? totals : &c.own_totals;
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_mutex_init(&c.out_mu, NULL);
+	c.locked.ops = &locked_ops;
+	c.locked.name = opts->out->name;
+	k = vf_kinesis_create(&ko);
+	if (k == NULL) {
+		log_errorx("out of memory");
+		return 1;
+	}
+	while (!stopping(&c) && !any_failure(&c)) {
+		bool relist;
+
+		pthread_mutex_lock(&c.mu);
+		relist = c.relist;
+		c.relist = false;
+		pthread_mutex_unlock(&c.mu);
+		if (relist || now_ms() >= next_list) {
+			struct vf_shard *list = NULL;
+			size_t n = 0;
+			char err[512];
+			enum vf_kinesis_status s = vf_kinesis_list_shards(k, &list,
+				&n, err, sizeof(err));
+
+			if (s == VF_KINESIS_OK) {
+				attempt = 0;
+				listed_once = true;
+				schedule(&c, list, n);
+				next_list = now_ms() + interval;
+			} else if (s == VF_KINESIS_ERROR ||
+				   (s == VF_KINESIS_NOT_FOUND && !listed_once)) {
+				log_errorx("stream %s: %s", opts->cfg->kinesis.stream,
+					err);
+				rc = 1;
+				free(list);
+				break;
+			} else {
+				if (s == VF_KINESIS_THROTTLED)
+					atomic_fetch_add(&c.totals->throttled, 1);
+				log_warnx("ListShards: %s; retrying", err);
+				next_list = now_ms() + backoff_ms(attempt++, &seed);
+			}
+			free(list);
+		}
+		join_done(&c, false);
+		nap(&c, 100);
+	}
+	*opts->stop = 1;           /* workers drain and checkpoint */
+	join_done(&c, true);
+	if (any_failure(&c))
+		rc = 1;
+	for (size_t i = 0; i < c.n_shards; i++)
+		free(c.shards[i]);
+	free(c.shards);
+	vf_kinesis_destroy(k);
+	pthread_mutex_destroy(&c.mu);
+	pthread_mutex_destroy(&c.out_mu);
+	return rc;
+}

@@ -1,0 +1,125 @@
+// Shared by the integration tests: emulators, the stream CLI, the corpus
+// generator and vpcflowd itself, all on this machine (127.0.0.1 only).
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const root = path.resolve(__dirname, '..', '..');
+const emulators = path.join(root, 'test', 'emulators');
+const bin = process.env.VF_BIN || path.join(root, 'build', 'vpcflowd');
+const gen = process.env.VF_GEN || path.join(root, 'build', 'bench', 'gen_corpus');
+
+function tmpdir(name) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `vf-${name}-`));
+}
+
+// Starts a script that prints one JSON line once it listens.
+function startJsonLine(script, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(emulators, script), ...args],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    const rl = readline.createInterface({ input: child.stdout });
+    const timer = setTimeout(() => reject(new Error(`${script} did not start`)), 20000);
+    rl.once('line', (line) => {
+      clearTimeout(timer);
+      resolve({ child, info: JSON.parse(line) });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+}
+
+async function startKinesis() {
+  const { child, info } = await startJsonLine('emulators.js', ['--kinesis-port', '0']);
+  return { child, url: info.kinesis, stop: () => child.kill('SIGTERM') };
+}
+
+function kinesis(...args) {
+  return execFileSync(process.execPath, [path.join(emulators, 'kinesis.js'), ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60000 });
+}
+
+// A corpus of n flows whose event ids run from first to first + n - 1.
+function corpus(dir, n, seed, first) {
+  const file = path.join(dir, `corpus-${seed}-${first}.gz`);
+  execFileSync(gen, [String(n), file, String(seed), String(first)]);
+  return file;
+}
+
+function eventId(i) {
+  return '3' + String(i).padStart(55, '0');
+}
+
+function idRange(first, n) {
+  const s = new Set();
+  for (let i = first; i < first + n; i++) s.add(eventId(i));
+  return s;
+}
+
+function writeConfig(dir, endpoint, stream, extra = '') {
+  const file = path.join(dir, 'vpcflowd.yml');
+  fs.writeFileSync(file, `aws:
+  region: us-east-1
+kinesis:
+  stream: ${stream}
+  endpoint: ${endpoint}
+  start_position: trim_horizon
+  poll_interval: 100ms
+checkpoint:
+  store: file
+  path: ${path.join(dir, 'checkpoints')}
+  interval: 500ms
+flow_logs:
+  log_groups:
+    - name: /vpc/custom
+      format: "\${version} \${srcaddr} \${dstaddr} \${srcport} \${dstport} \${protocol} \${start} \${end} \${type} \${packets} \${bytes} \${account-id} \${vpc-id} \${subnet-id} \${instance-id} \${interface-id} \${region} \${az-id} \${sublocation-type} \${sublocation-id} \${action} \${tcp-flags} \${pkt-srcaddr} \${pkt-dstaddr} \${pkt-src-aws-service} \${pkt-dst-aws-service} \${traffic-path} \${flow-direction} \${log-status}"
+output:
+  type: stdout
+log:
+  level: info
+${extra}`);
+  return file;
+}
+
+const awsEnv = {
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+// Runs vpcflowd until `until(state)` holds (or timeoutMs), then SIGTERM.
+function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(bin, ['run', '-c', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: path.dirname(config), ...awsEnv, ...env },
+    });
+    const state = { ids: [], docs: 0, stderr: '', stopped: false };
+    const stop = () => {
+      if (!state.stopped) {
+        state.stopped = true;
+        child.kill('SIGTERM');
+      }
+    };
+    const timer = setTimeout(stop, timeoutMs);
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const doc = JSON.parse(line);
+      state.docs++;
+      state.ids.push(doc._aws_event_id);
+      state.last = doc;
+      if (until && until(state)) stop();
+    });
+    child.stderr.on('data', (d) => { state.stderr += d; });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ...state, code, signal });
+    });
+  });
+}
+
+module.exports = {
+  root, bin, tmpdir, startKinesis, startJsonLine, kinesis, corpus, eventId,
+  idRange, writeConfig, runVpcflowd, awsEnv,
+};

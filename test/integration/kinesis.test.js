@@ -1,0 +1,154 @@
+// vpcflowd run against kinesalite: every record, at least once, across
+// restarts and resharding. Started by meson (suite "integration").
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const h = require('./harness');
+
+let kin;
+test.before(async () => { kin = await h.startKinesis(); });
+test.after(() => kin && kin.stop());
+
+function assertSameSet(got, want, what) {
+  const g = new Set(got);
+  const missing = [...want].filter((x) => !g.has(x));
+  const extra = [...g].filter((x) => !want.has(x));
+  assert.deepStrictEqual({ missing: missing.length, extra: extra.length },
+    { missing: 0, extra: 0 }, `${what}: ${missing.length} missing, ${extra.length} unexpected`);
+}
+
+test('reads every flow of a 3-shard stream, then resumes from the checkpoint', async () => {
+  const dir = h.tmpdir('resume');
+  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'resume', '--shards', '3');
+  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'resume',
+    '--file', h.corpus(dir, 3000, 1, 0));
+  const cfg = h.writeConfig(dir, kin.url, 'resume');
+
+  const first = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 3000 });
+  assert.strictEqual(first.code, 0, first.stderr);
+  assertSameSet(first.ids, h.idRange(0, 3000), 'first run');
+  assert.strictEqual(first.ids.length, 3000, 'no duplicates within one run');
+  assert.strictEqual(first.last._aws_kinesis_stream, 'resume');
+  assert.match(first.last._aws_kinesis_shard, /^shardId-/);
+  const ckpts = fs.readdirSync(path.join(dir, 'checkpoints', 'resume'));
+  assert.strictEqual(ckpts.length, 3, `one checkpoint per shard: ${ckpts}`);
+
+  // more records while it is down: the restart reads only those
+  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'resume',
+    '--file', h.corpus(dir, 1000, 2, 3000));
+  const second = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 1000 });
+  assert.strictEqual(second.code, 0, second.stderr);
+  assertSameSet(second.ids, h.idRange(3000, 1000), 'after restart');
+  assert.match(second.stderr, /reading after the checkpoint/);
+});
+
+test('a split shard: the parent is read to its end before its children', async () => {
+  const dir = h.tmpdir('split');
+  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'split', '--shards', '1');
+  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'split',
+    '--file', h.corpus(dir, 1500, 3, 10000));
+  h.kinesis('split-shard', '--endpoint', kin.url, '--stream', 'split',
+    '--shard', 'shardId-000000000000');
+  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'split',
+    '--file', h.corpus(dir, 1500, 4, 20000));
+  const cfg = h.writeConfig(dir, kin.url, 'split');
+
+  const run = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 3000 });
+  assert.strictEqual(run.code, 0, run.stderr);
+  const want = h.idRange(10000, 1500);
+  for (const id of h.idRange(20000, 1500)) want.add(id);
+  assertSameSet(run.ids, want, 'split stream');
+  // every pre-split flow comes before any post-split one
+  const lastParent = Math.max(...run.ids.map((id, i) => (Number(id.slice(-6)) < 20000 ? i : -1)));
+  const firstChild = run.ids.findIndex((id) => Number(id.slice(-6)) >= 20000);
+  assert.ok(lastParent < firstChild, `parent flow at ${lastParent} after child flow at ${firstChild}`);
+  const end = run.stderr.indexOf('shardId-000000000000: read to its end');
+  const child = run.stderr.indexOf('(a child)');
+  assert.ok(end >= 0 && child > end, 'children start after the parent ends');
+  const parentCkpt = fs.readFileSync(path.join(dir, 'checkpoints', 'split',
+    'shardId-000000000000.checkpoint'), 'utf8');
+  assert.match(parentCkpt, /sequence SHARD_END/);
+});
+
+test('at_timestamp starts at the first record at or after the time', async () => {
+  const dir = h.tmpdir('ts');
+  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'ts', '--shards', '1');
+  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'ts',
+    '--file', h.corpus(dir, 500, 5, 30000));
+  await new Promise((r) => setTimeout(r, 2500));
+  const t = new Date(Date.now() - 500).toISOString().replace(/\.\d+Z$/, 'Z');
+  await new Promise((r) => setTimeout(r, 1500));
+  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'ts',
+    '--file', h.corpus(dir, 500, 6, 40000));
+  const cfg = h.writeConfig(dir, kin.url, 'ts').replace('vpcflowd.yml', 'vpcflowd.yml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8')
+    .replace('start_position: trim_horizon', `start_position: at_timestamp\n  start_timestamp: ${t}`));
+  const run = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 500, timeoutMs: 30000 });
+  assert.strictEqual(run.code, 0, run.stderr);
+  assertSameSet(run.ids, h.idRange(40000, 500), 'at_timestamp');
+});
+
+test('a missing stream is a clear error, exit 1', async () => {
+  const dir = h.tmpdir('missing');
+  const cfg = h.writeConfig(dir, kin.url, 'no-such-stream');
+  const run = await h.runVpcflowd(cfg, { timeoutMs: 20000 });
+  assert.strictEqual(run.code, 1);
+  assert.match(run.stderr, /no-such-stream.*ResourceNotFoundException/);
+});
+
+test('a corrupt checkpoint stops the start with the file named', async () => {
+  const dir = h.tmpdir('corrupt');
+  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'corrupt', '--shards', '1');
+  fs.mkdirSync(path.join(dir, 'checkpoints', 'corrupt'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'checkpoints', 'corrupt',
+    'shardId-000000000000.checkpoint'), 'vpcflowd-checkpoint 1\nstream corr');
+  const cfg = h.writeConfig(dir, kin.url, 'corrupt');
+  const run = await h.runVpcflowd(cfg, { timeoutMs: 20000 });
+  assert.strictEqual(run.code, 1);
+  assert.match(run.stderr, /shardId-000000000000\.checkpoint is corrupt/);
+});
+
+test('throttling, 5xx, resets, expired iterators and paged ListShards lose nothing', async () => {
+  const dir = h.tmpdir('faults');
+  const rules = path.join(dir, 'rules.json');
+  // About half of all calls fail one way or another.
+  fs.writeFileSync(rules, JSON.stringify({
+    seed: 7,
+    listShardsPageSize: 1,
+    faults: [
+      { type: 'ProvisionedThroughputExceeded', fraction: 0.25 },
+      { type: 'KMSThrottling', ops: ['GetRecords'], every: 6 },
+      { type: 'http503', ops: ['GetRecords', 'GetShardIterator', 'ListShards'], every: 5 },
+      { type: 'http500', ops: ['GetRecords'], every: 7 },
+      { type: 'reset', ops: ['GetRecords'], every: 9, phase: 'after' },
+      { type: 'ExpiredIterator', nth: 4, max: 6 },
+    ],
+  }));
+  const { child, info } = await h.startJsonLine('emulators.js',
+    ['--kinesis-port', '0', '--proxy-port', '0', '--proxy-rules', rules]);
+  try {
+    h.kinesis('create-stream', '--endpoint', info.kinesis, '--stream', 'faults', '--shards', '3');
+    h.kinesis('put-file', '--endpoint', info.kinesis, '--stream', 'faults',
+      '--file', h.corpus(dir, 2000, 8, 50000));
+    // one Kinesis record a call: many calls, so every fault happens
+    const cfg = h.writeConfig(dir, info.proxy, 'faults');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8')
+      .replace('poll_interval: 100ms', 'poll_interval: 100ms\n  max_records: 1'));
+    const run = await h.runVpcflowd(cfg, {
+      until: (s) => new Set(s.ids).size >= 2000, timeoutMs: 120000,
+    });
+    assert.strictEqual(run.code, 0, run.stderr);
+    assertSameSet(run.ids, h.idRange(50000, 2000), 'through the fault proxy');
+    const stats = await (await fetch(`${info.proxy}/__stats`)).json();
+    for (const t of ['ProvisionedThroughputExceeded', 'KMSThrottling', 'http503',
+      'http500', 'reset', 'ExpiredIterator']) {
+      assert.ok(stats.injected[t] > 0, `${t} was injected: ${JSON.stringify(stats.injected)}`);
+    }
+    assert.ok(stats.listShards.nextTokensIssued >= 2, 'ListShards was paged');
+    assert.match(run.stderr, /iterator expired; starting again/);
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
