@@ -423,7 +423,7 @@ static bool run_chain(struct vf_aws_creds_provider *p,
 {
 	static const enum source order[] = { SRC_ENV, SRC_PROFILE,
 		SRC_WEB_IDENTITY, SRC_CONTAINER, SRC_IMDS };
-	char notes[5][400], one[600];
+	char notes[5][1024];
 	size_t used = 0;
 	int n;
 
@@ -436,19 +436,18 @@ static bool run_chain(struct vf_aws_creds_provider *p,
 				"(a profile is configured)");
 			continue;
 		}
-		one[0] = '\0';
-		rc = run_source(p, order[i], out, one, sizeof(one));
+		rc = run_source(p, order[i], out, notes[i], sizeof(notes[i]));
 		if (rc == VF_CREDS_FOUND) {
 			p->source = order[i];
 			return true;
 		}
-		if (rc == VF_CREDS_FAILED) {
-			snprintf(err, errlen, "%s", one[0] ? one :
+		if (notes[i][0] == '\0')
+			snprintf(notes[i], sizeof(notes[i]), "%s",
 				source_name(order[i]));
+		if (rc == VF_CREDS_FAILED) {
+			snprintf(err, errlen, "%s", notes[i]);
 			return false;
 		}
-		snprintf(notes[i], sizeof(notes[i]), "%s", one[0] ? one :
-			source_name(order[i]));
 	}
 	n = snprintf(err, errlen, "no AWS credentials found");
 	used = n > 0 ? (size_t)n : 0;

@@ -524,6 +524,8 @@ static void fail_with(const struct vf_aws_creds_opts *o, const char *expect)
 	err[0] = '\0';
 	if (vf_aws_creds_get(p, &c, err, sizeof(err)))
 		fail_msg("got credentials, expected an error with \"%s\"", expect);
+	if (getenv("VF_TEST_VERBOSE") != NULL)
+		print_message("  error: %s\n", err);
 	assert_clean(err);
 	if (strstr(err, expect) == NULL)
 		fail_msg("error \"%s\" lacks \"%s\"", err, expect);
@@ -902,14 +904,15 @@ static void test_container_token_line_break(void **state)
 
 static void test_container_full_uri_refused(void **state)
 {
+	/* each followed by the server's port: a wrong "yes" would show as a hit */
 	static const char *const refused[] = {
-		"http://0.0.0.0:%d/ecs/creds",
-		"http://127.0.0.1@0.0.0.0:%d/ecs/creds",
-		"ftp://127.0.0.1:%d/ecs/creds",
-		"http://169.254.169.254:%d/latest",
-		"http://10.1.2.3:%d/",
-		"http://[fd00:ec2::254]:%d/",
-		"not a url %d",
+		"http://0.0.0.0:",
+		"http://127.0.0.1@0.0.0.0:",
+		"ftp://127.0.0.1:",
+		"http://169.254.169.254:",
+		"http://10.1.2.3:",
+		"http://[fd00:ec2::254]:",
+		"not a url ",
 	};
 	static const char *const allowed[] = {
 		"https://creds.example.com/x",
@@ -927,7 +930,8 @@ static void test_container_full_uri_refused(void **state)
 
 	container_route(fake_now + 3600);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		snprintf(url, sizeof(url), refused[i], srv.port);
+		snprintf(url, sizeof(url), "%s%d/ecs/creds", refused[i],
+			srv.port);
 		assert_false(vf_creds_container_url_allowed(url));
 		setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url, 1);
 		fail_with(NULL, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -1553,13 +1557,13 @@ static void f_imds_bad_role(void)
 static void f_imds_no_role(void)
 {
 	imds_routes(fake_now + 3600);
-	route("GET", CREDS_PATH, 404, "");
+	route("GET", CREDS_PATH, 404, "%s", "");
 }
 
 static void f_imds_creds_404(void)
 {
 	imds_routes(fake_now + 3600);
-	route("GET", CREDS_PATH "flow-reader", 404, "");
+	route("GET", CREDS_PATH "flow-reader", 404, "%s", "");
 }
 
 static void f_imds_code(void)
