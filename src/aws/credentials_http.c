@@ -23,7 +23,7 @@
 
 #define MAX_ANSWER (64u << 10)
 #define MAX_TOKEN_FILE (64u << 10)
-#define SHOWN_MESSAGE 300
+#define VF_CREDS_SHOWN 300
 
 static const char *test_container_base;
 static long test_container_pause = -1;
@@ -41,70 +41,6 @@ void vf_creds_test_set_container_pause(long ms)
 static bool empty(const char *s)
 {
 	return s == NULL || s[0] == '\0';
-}
-
-static void pause_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void wipe_free(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
-/*
- * Copies a server's text for an error: printable ASCII, at most
- * SHOWN_MESSAGE bytes, every occurrence of one of the n secrets (NULL or
- * short entries skipped) replaced by "***".
- */
-static void scrubbed(const char *s, const char *const *secrets, size_t n,
-	char *out, size_t outlen)
-{
-	size_t o = 0, i = 0;
-
-	if (outlen == 0)
-		return;
-	while (s != NULL && s[i] != '\0' && o < SHOWN_MESSAGE &&
-	       o + 4 < outlen) {
-		size_t hit = 0;
-		for (size_t k = 0; k < n; k++) {
-			size_t kl = secrets[k] != NULL ? strlen(secrets[k]) : 0;
-			if (kl >= 4 && strncmp(s + i, secrets[k], kl) == 0) {
-				hit = kl;
-				break;
-			}
-		}
-		if (hit > 0) {
-			memcpy(out + o, "***", 3);
-			o += 3;
-			i += hit;
-			continue;
-		}
-		out[o++] = (unsigned char)s[i] >= 0x20 &&
-			(unsigned char)s[i] < 0x7f ? s[i] : '?';
-		i++;
-	}
-	out[o] = '\0';
-	if (s != NULL && s[i] != '\0' && o + 4 <= outlen)
-		memcpy(out + o, "...", 4);
-}
-
-/* Trailing blanks and line ends off; false when one is left inside. */
-static bool trim_token(char *t)
-{
-	size_t n = strlen(t);
-
-	while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' ||
-	       t[n - 1] == ' ' || t[n - 1] == '\t'))
-		t[--n] = '\0';
-	return strpbrk(t, "\r\n") == NULL;
 }
 
 /* ---- JSON answers (container, IMDS) ---- */
@@ -137,9 +73,9 @@ static enum vf_creds_rc creds_from_json(const struct vf_buf *body,
 	exp = jstr(doc, "Expiration");
 	if (code != NULL && strcmp(code, "Success") != 0) {
 		const char *secrets[] = { id, secret, token };
-		char c[SHOWN_MESSAGE + 8], m[SHOWN_MESSAGE + 8];
-		scrubbed(code, secrets, 3, c, sizeof(c));
-		scrubbed(jstr(doc, "Message"), secrets, 3, m, sizeof(m));
+		char c[VF_CREDS_SHOWN + 8], m[VF_CREDS_SHOWN + 8];
+		vf_creds_scrub(code, secrets, 3, c, sizeof(c));
+		vf_creds_scrub(jstr(doc, "Message"), secrets, 3, m, sizeof(m));
 		snprintf(err, errlen, "%s: %s%s%s", what, c, m[0] ? ": " : "", m);
 		goto done;
 	}
@@ -250,7 +186,7 @@ static bool container_auth(char **header, char *err, size_t errlen)
 	} else {
 		return true;
 	}
-	if (!trim_token(token)) {
+	if (!vf_creds_trim_token(token)) {
 		snprintf(err, errlen, "container credentials: the token in %s "
 			"holds a line break", where);
 		goto done;
@@ -268,7 +204,7 @@ static bool container_auth(char **header, char *err, size_t errlen)
 	sprintf(*header, "Authorization: %s", token);
 	ok = true;
 done:
-	wipe_free(token);
+	vf_creds_free_secret(token);
 	return ok;
 }
 
@@ -325,7 +261,7 @@ enum vf_creds_rc vf_creds_from_container(struct vf_aws_credentials *out,
 	/* 3 attempts, a pause between, for network errors and 5xx */
 	for (int i = 0; i < 3; i++) {
 		if (i > 0)
-			pause_ms(pause);
+			vf_creds_sleep_ms(pause);
 		r = vf_http_request(h, "GET", url, headers, nh, NULL, 0);
 		if (r != VF_HTTP_OK && r != VF_HTTP_NETWORK)
 			break;
@@ -344,7 +280,7 @@ enum vf_creds_rc vf_creds_from_container(struct vf_aws_credentials *out,
 	rc = creds_from_json(vf_http_body(h), false, what, out, err, errlen);
 done:
 	vf_http_destroy(h);
-	wipe_free(auth);
+	vf_creds_free_secret(auth);
 	free(url);
 	return rc;
 }
@@ -464,7 +400,7 @@ enum vf_creds_rc vf_creds_from_imds(struct vf_aws_credentials *out,
 	n = (size_t)snprintf(theader, sizeof(theader),
 		"x-aws-ec2-metadata-token: %.*s", (int)b->len,
 		b->data ? b->data : "");
-	if (b->len == 0 || n >= sizeof(theader) || !trim_token(theader) ||
+	if (b->len == 0 || n >= sizeof(theader) || !vf_creds_trim_token(theader) ||
 	    strlen(theader) == sizeof("x-aws-ec2-metadata-token: ") - 1) {
 		snprintf(err, errlen, "%s: the token is empty, too long or holds "
 			"a line break", what);
@@ -519,340 +455,5 @@ enum vf_creds_rc vf_creds_from_imds(struct vf_aws_credentials *out,
 done:
 	OPENSSL_cleanse(theader, sizeof(theader));
 	vf_http_destroy(h);
-	return rc;
-}
-
-/* ---- STS ---- */
-
-static bool form_add(struct vf_buf *b, const char *key, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t vl = strlen(value);
-
-	if (vl > (b->max / 3) || !vf_buf_reserve(b, strlen(key) + 2 + vl * 3))
-		return false;
-	if (b->len > 0)
-		vf_buf_putc(b, '&');
-	vf_buf_put(b, key, strlen(key));
-	vf_buf_putc(b, '=');
-	for (size_t i = 0; i < vl; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-		    c == '~') {
-			vf_buf_putc(b, (char)c);
-		} else {
-			vf_buf_putc(b, '%');
-			vf_buf_putc(b, hex[c >> 4]);
-			vf_buf_putc(b, hex[c & 15]);
-		}
-	}
-	return true;
-}
-
-enum xml_field { F_NONE, F_ID, F_SECRET, F_TOKEN, F_EXP, F_CODE, F_MESSAGE,
-	F_COUNT };
-
-struct sts_xml {
-	XML_Parser parser;
-	const char *root;          /* "AssumeRoleResponse" */
-	const char *result;        /* "AssumeRoleResult" */
-	int depth;
-	char stack[4][48];         /* the names of the first 4 levels */
-	enum xml_field field;      /* what the text in hand goes to */
-	struct vf_buf f[F_COUNT];
-	bool bad;                  /* a DOCTYPE, or a value too long */
-};
-
-static const char *local_name(const char *name)
-{
-	const char *colon = strrchr(name, ':');
-
-	return colon != NULL ? colon + 1 : name;
-}
-
-static bool at(const struct sts_xml *x, int level, const char *name)
-{
-	return strcmp(x->stack[level], name) == 0;
-}
-
-static void XMLCALL xml_start(void *ud, const XML_Char *name,
-	const XML_Char **attrs)
-{
-	struct sts_xml *x = ud;
-	const char *ln = local_name(name);
-
-	(void)attrs;
-	x->depth++;
-	x->field = F_NONE;
-	if (x->depth <= 4)
-		snprintf(x->stack[x->depth - 1], sizeof(x->stack[0]), "%s", ln);
-	if (x->depth == 4 && at(x, 0, x->root) && at(x, 1, x->result) &&
-	    at(x, 2, "Credentials")) {
-		if (strcmp(ln, "AccessKeyId") == 0)
-			x->field = F_ID;
-		else if (strcmp(ln, "SecretAccessKey") == 0)
-			x->field = F_SECRET;
-		else if (strcmp(ln, "SessionToken") == 0)
-			x->field = F_TOKEN;
-		else if (strcmp(ln, "Expiration") == 0)
-			x->field = F_EXP;
-	} else if (x->depth == 3 && at(x, 0, "ErrorResponse") &&
-		   at(x, 1, "Error")) {
-		if (strcmp(ln, "Code") == 0)
-			x->field = F_CODE;
-		else if (strcmp(ln, "Message") == 0)
-			x->field = F_MESSAGE;
-	}
-	if (x->field != F_NONE)
-		vf_buf_reset(&x->f[x->field]);
-}
-
-static void XMLCALL xml_end(void *ud, const XML_Char *name)
-{
-	struct sts_xml *x = ud;
-
-	(void)name;
-	x->field = F_NONE;
-	x->depth--;
-}
-
-static void XMLCALL xml_text(void *ud, const XML_Char *s, int len)
-{
-	struct sts_xml *x = ud;
-
-	/* the buffers hold one byte more than a value may: the NUL */
-	if (x->field != F_NONE && len > 0 &&
-	    (x->f[x->field].len + (size_t)len >= x->f[x->field].max ||
-	     !vf_buf_append(&x->f[x->field], s, (size_t)len))) {
-		x->bad = true;
-		XML_StopParser(x->parser, XML_FALSE);
-	}
-}
-
-static void XMLCALL xml_doctype(void *ud, const XML_Char *name,
-	const XML_Char *sysid, const XML_Char *pubid, int has_internal)
-{
-	struct sts_xml *x = ud;
-
-	(void)name;
-	(void)sysid;
-	(void)pubid;
-	(void)has_internal;
-	x->bad = true;
-	XML_StopParser(x->parser, XML_FALSE);
-}
-
-/* The text of field f, NUL-terminated ("" when none or out of memory). */
-static const char *xml_value(struct sts_xml *x, enum xml_field f)
-{
-	if (!vf_buf_append(&x->f[f], "", 1))
-		return "";
-	x->f[f].len--;
-	return x->f[f].data;
-}
-
-static bool xml_parse(struct sts_xml *x, const struct vf_buf *body)
-{
-	static const size_t caps[F_COUNT] = { 0, 256, 256, 8192, 64, 256, 8192 };
-	bool ok;
-
-	for (int i = 0; i < F_COUNT; i++)
-		vf_buf_init(&x->f[i], caps[i] + 1);
-	x->parser = XML_ParserCreate("UTF-8");
-	if (x->parser == NULL)
-		return false;
-	XML_SetUserData(x->parser, x);
-	XML_SetElementHandler(x->parser, xml_start, xml_end);
-	XML_SetCharacterDataHandler(x->parser, xml_text);
-	XML_SetStartDoctypeDeclHandler(x->parser, xml_doctype);
-	ok = body->len <= (size_t)0x7fffffff && XML_Parse(x->parser,
-		body->data ? body->data : "", (int)body->len, XML_TRUE) ==
-		XML_STATUS_OK && !x->bad;
-	XML_ParserFree(x->parser);
-	x->parser = NULL;
-	return ok;
-}
-
-static void xml_free(struct sts_xml *x)
-{
-	for (int i = 0; i < F_COUNT; i++) {
-		if (x->f[i].data != NULL)
-			OPENSSL_cleanse(x->f[i].data, x->f[i].cap);
-		vf_buf_finish(&x->f[i]);
-	}
-}
-
-/*
- * POSTs form to STS (signed with src, unsigned when NULL) and takes the
- * credentials out of <root><result><Credentials>. secrets: the nsecrets
- * values to blot out of a server message.
- */
-static enum vf_creds_rc sts_call(const struct vf_creds_sts *sts,
-	const struct vf_aws_credentials *src, const struct vf_buf *form,
-	const char *root, const char *result, const char *const *secrets,
-	size_t nsecrets, const char *what, struct vf_aws_credentials *out,
-	char *err, size_t errlen)
-{
-	struct vf_http_opts ho = { .connect_timeout_ms = 5000,
-		.timeout_ms = 15000, .max_response = MAX_ANSWER };
-	struct vf_aws_call call = {
-		.url = sts->url, .region = sts->region, .service = "sts",
-		.content_type = "application/x-www-form-urlencoded; charset=utf-8",
-		.body = form->data, .len = form->len,
-	};
-	struct sts_xml x = { .root = root, .result = result };
-	enum vf_creds_rc rc = VF_CREDS_FAILED;
-	enum vf_http_result r = VF_HTTP_ERROR;
-	struct vf_http *h;
-	const char *exp;
-	int64_t expiration;
-	long status = 0;
-	bool parsed;
-
-	h = vf_http_create(&ho);
-	if (h == NULL) {
-		snprintf(err, errlen, "%s: out of memory", what);
-		return VF_CREDS_FAILED;
-	}
-	/* a second attempt after a network error or a 5xx */
-	for (int i = 0; i < 2; i++) {
-		if (i > 0)
-			pause_ms(250);
-		r = vf_aws_post(h, &call, src);
-		if (r != VF_HTTP_OK && r != VF_HTTP_NETWORK)
-			break;
-		status = r == VF_HTTP_OK ? vf_http_status(h) : 0;
-		if (r == VF_HTTP_OK && status < 500)
-			break;
-	}
-	if (r != VF_HTTP_OK) {
-		const char *e = vf_http_error(h);
-		snprintf(err, errlen, "%s: %s", what, e && e[0] ? e :
-			"the request could not be made");
-		goto done;
-	}
-	parsed = xml_parse(&x, vf_http_body(h));
-	if (status != 200) {
-		char c[SHOWN_MESSAGE + 8], m[SHOWN_MESSAGE + 8];
-		c[0] = m[0] = '\0';
-		if (parsed) {
-			scrubbed(xml_value(&x, F_CODE), secrets, nsecrets, c,
-				sizeof(c));
-			scrubbed(xml_value(&x, F_MESSAGE), secrets, nsecrets, m,
-				sizeof(m));
-		}
-		snprintf(err, errlen, "%s: HTTP %ld%s%s%s%s", what, status,
-			c[0] ? " " : "", c, m[0] ? ": " : "", m);
-		goto done;
-	}
-	if (!parsed) {
-		snprintf(err, errlen, "%s: the answer is not the XML expected",
-			what);
-		goto done;
-	}
-	exp = xml_value(&x, F_EXP);
-	if (x.f[F_ID].len == 0 || x.f[F_SECRET].len == 0 || exp[0] == '\0') {
-		snprintf(err, errlen, "%s: the answer has no Credentials", what);
-		goto done;
-	}
-	if (!vf_creds_parse_time(exp, &expiration)) {
-		snprintf(err, errlen, "%s: Expiration is not an ISO 8601 time",
-			what);
-		goto done;
-	}
-	if (vf_creds_fill(out, xml_value(&x, F_ID), xml_value(&x, F_SECRET),
-	    xml_value(&x, F_TOKEN), expiration, what, err, errlen))
-		rc = VF_CREDS_FOUND;
-done:
-	xml_free(&x);
-	vf_http_destroy(h);
-	return rc;
-}
-
-static void session_name(const char *given, char *out, size_t outlen)
-{
-	if (!empty(given))
-		snprintf(out, outlen, "%s", given);
-	else
-		snprintf(out, outlen, "vpcflowd-%lld", (long long)vf_creds_now());
-}
-
-enum vf_creds_rc vf_creds_assume_role(const struct vf_creds_sts *sts,
-	const struct vf_aws_credentials *src, const char *role_arn,
-	const char *external_id, const char *session, int duration,
-	const char *what, struct vf_aws_credentials *out, char *err,
-	size_t errlen)
-{
-	const char *secrets[] = { src->access_key_id, src->secret_access_key,
-		src->session_token, external_id };
-	struct vf_buf form;
-	char name[80], dur[16];
-	enum vf_creds_rc rc;
-
-	session_name(session, name, sizeof(name));
-	snprintf(dur, sizeof(dur), "%d", duration);
-	vf_buf_init(&form, 16 << 10);
-	if (!form_add(&form, "Action", "AssumeRole") ||
-	    !form_add(&form, "Version", "2011-06-15") ||
-	    !form_add(&form, "RoleArn", role_arn) ||
-	    !form_add(&form, "RoleSessionName", name) ||
-	    (!empty(external_id) && !form_add(&form, "ExternalId", external_id)) ||
-	    !form_add(&form, "DurationSeconds", dur)) {
-		snprintf(err, errlen, "%s: the request is too large", what);
-		rc = VF_CREDS_FAILED;
-	} else {
-		rc = sts_call(sts, src, &form, "AssumeRoleResponse",
-			"AssumeRoleResult", secrets, 4, what, out, err, errlen);
-	}
-	if (form.data != NULL)
-		OPENSSL_cleanse(form.data, form.cap);
-	vf_buf_finish(&form);
-	return rc;
-}
-
-enum vf_creds_rc vf_creds_web_identity(const struct vf_creds_sts *sts,
-	const char *token_file, const char *role_arn, const char *session,
-	const char *what, struct vf_aws_credentials *out, char *err,
-	size_t errlen)
-{
-	const char *secrets[1] = { NULL };
-	struct vf_buf form;
-	char name[80];
-	char *token;
-	enum vf_creds_rc rc = VF_CREDS_FAILED;
-
-	vf_buf_init(&form, 128 << 10);
-	token = vf_creds_read_file(token_file, MAX_TOKEN_FILE, NULL);
-	if (token == NULL) {
-		snprintf(err, errlen, "%s: cannot read the token file %s: %s",
-			what, token_file, errno == EFBIG ? "too large" :
-			strerror(errno));
-		goto done;
-	}
-	if (!trim_token(token) || token[0] == '\0') {
-		snprintf(err, errlen, "%s: the token file %s is empty or holds "
-			"more than one line", what, token_file);
-		goto done;
-	}
-	secrets[0] = token;
-	session_name(session, name, sizeof(name));
-	if (!form_add(&form, "Action", "AssumeRoleWithWebIdentity") ||
-	    !form_add(&form, "Version", "2011-06-15") ||
-	    !form_add(&form, "RoleArn", role_arn) ||
-	    !form_add(&form, "RoleSessionName", name) ||
-	    !form_add(&form, "WebIdentityToken", token) ||
-	    !form_add(&form, "DurationSeconds", "3600")) {
-		snprintf(err, errlen, "%s: the request is too large", what);
-		goto done;
-	}
-	rc = sts_call(sts, NULL, &form, "AssumeRoleWithWebIdentityResponse",
-		"AssumeRoleWithWebIdentityResult", secrets, 1, what, out, err,
-		errlen);
-done:
-	if (form.data != NULL)
-		OPENSSL_cleanse(form.data, form.cap);
-	vf_buf_finish(&form);
-	wipe_free(token);
 	return rc;
 }
