@@ -16,6 +16,7 @@ struct vf_http_opts {
 	bool insecure;             /* skip TLS verification (logged by the caller) */
 	const char *ca_file;       /* NULL: the system's CAs */
 	size_t max_response;       /* body cap; 0: 16 MiB */
+	bool no_proxy;             /* ignore http_proxy & co (metadata endpoints) */
 };
 
 enum vf_http_result {

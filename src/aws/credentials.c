@@ -1,9 +1,9 @@
 /*
  * The AWS credential provider chain: the provider (cache, refresh, lock),
- * the environment source and the order of the chain, plus small helpers
- * the other sources share. The shared files and their profiles are in
- * credentials_profile.c; container, instance metadata and STS in
- * credentials_http.c.
+ * the environment source and the order of the chain. The shared files
+ * and their profiles are in credentials_profile.c, container and instance
+ * metadata in credentials_http.c, STS in credentials_sts.c, helpers in
+ * credentials_util.c.
  *
  * The first get runs the chain and remembers which source answered; later
  * refreshes ask that source only. With role_arn, AssumeRole sits on top
@@ -12,14 +12,11 @@
  */
 #include "vpcflowd/aws.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "credentials_internal.h"
 
@@ -239,10 +236,9 @@ static bool fetch_base(struct vf_aws_creds_provider *p,
 	}
 	rc = run_source(p, p->source, out, err, errlen);
 	if (rc == VF_CREDS_ABSENT) {
-		char note[400];
+		char note[1024];
 		snprintf(note, sizeof(note), "%s", err);
-		snprintf(err, errlen, "%s: no credentials any more (%s)",
-			source_name(p->source), note);
+		snprintf(err, errlen, "no credentials any more: %s", note);
 	}
 	*window = source_window(p->source);
 	return rc == VF_CREDS_FOUND;

@@ -1,29 +1,24 @@
 /*
- * The credential sources that answer over HTTP: the container endpoint
- * (ECS, EKS Pod Identity), EC2 instance metadata (IMDSv2) and STS
- * (AssumeRole, signed; AssumeRoleWithWebIdentity, unsigned).
+ * The credential sources that answer JSON over HTTP: the container
+ * endpoint (ECS, EKS Pod Identity) and EC2 instance metadata (IMDSv2).
  *
  * Errors name the source and may quote an error code or message the
- * server sent, with anything equal to a key, secret or token the request
- * or response carried blotted out; never a value of ours.
+ * server sent, with the keys and token of the answer blotted out.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <expat.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "credentials_internal.h"
 
 #define MAX_ANSWER (64u << 10)
 #define MAX_TOKEN_FILE (64u << 10)
-#define VF_CREDS_SHOWN 300
 
 static const char *test_container_base;
 static long test_container_pause = -1;
@@ -218,7 +213,7 @@ enum vf_creds_rc vf_creds_from_container(struct vf_aws_credentials *out,
 		"http://169.254.170.2";
 	long pause = test_container_pause >= 0 ? test_container_pause : 1000;
 	struct vf_http_opts ho = { .connect_timeout_ms = 2000,
-		.timeout_ms = 2000, .max_response = MAX_ANSWER };
+		.timeout_ms = 2000, .max_response = MAX_ANSWER, .no_proxy = true };
 	enum vf_creds_rc rc = VF_CREDS_FAILED;
 	enum vf_http_result r = VF_HTTP_ERROR;
 	struct vf_http *h = NULL;
@@ -328,7 +323,7 @@ enum vf_creds_rc vf_creds_from_imds(struct vf_aws_credentials *out,
 	const char *att = getenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS");
 	const char *ttl[] = { "x-aws-ec2-metadata-token-ttl-seconds: 21600" };
 	const char *auth[1];
-	struct vf_http_opts ho = { .max_response = MAX_ANSWER };
+	struct vf_http_opts ho = { .max_response = MAX_ANSWER, .no_proxy = true };
 	enum vf_creds_rc rc = VF_CREDS_FAILED;
 	struct vf_http *h = NULL;
 	const struct vf_buf *b;

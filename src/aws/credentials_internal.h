@@ -1,8 +1,9 @@
 /*
  * Internals of the credential provider chain, shared by credentials.c
  * (the provider, the environment, the chain), credentials_profile.c (the
- * shared files and their profiles) and credentials_http.c (container,
- * instance metadata, STS). Not part of the interface.
+ * shared files and their profiles), credentials_http.c (container,
+ * instance metadata), credentials_sts.c (STS) and credentials_util.c.
+ * Not part of the interface.
  */
 #ifndef VPCFLOWD_CREDENTIALS_INTERNAL_H
 #define VPCFLOWD_CREDENTIALS_INTERNAL_H
@@ -53,6 +54,25 @@ char *vf_creds_expand_home(const char *path);
 
 /* Copies s for an error message: printable ASCII only, at most max bytes. */
 void vf_creds_printable(const char *s, size_t max, char *out, size_t outlen);
+
+/* How much of a server's error text an error quotes. */
+#define VF_CREDS_SHOWN 300
+
+/*
+ * Copies a server's text for an error: printable ASCII, at most
+ * VF_CREDS_SHOWN bytes, every occurrence of one of the n secrets (NULL
+ * or shorter than 4 bytes: skipped) replaced by "***".
+ */
+void vf_creds_scrub(const char *s, const char *const *secrets, size_t n,
+	char *out, size_t outlen);
+
+/* Trailing blanks and line ends off; false when a line end is left inside. */
+bool vf_creds_trim_token(char *t);
+
+/* Wipes and frees a string that may hold a secret (NULL: nothing). */
+void vf_creds_free_secret(char *s);
+
+void vf_creds_sleep_ms(long ms);
 
 /* The environment's keys (AWS_ACCESS_KEY_ID...). */
 enum vf_creds_rc vf_creds_from_env(struct vf_aws_credentials *out,

@@ -266,11 +266,6 @@ void vf_creds_free_secret(char *s)
 	}
 }
 
-/*
- * Copies a server's text for an error: printable ASCII, at most
- * VF_CREDS_SHOWN bytes, every occurrence of one of the n secrets (NULL or
- * short entries skipped) replaced by "***".
- */
 void vf_creds_scrub(const char *s, const char *const *secrets, size_t n,
 	char *out, size_t outlen)
 {
@@ -303,7 +298,6 @@ void vf_creds_scrub(const char *s, const char *const *secrets, size_t n,
 		memcpy(out + o, "...", 4);
 }
 
-/* Trailing blanks and line ends off; false when one is left inside. */
 bool vf_creds_trim_token(char *t)
 {
 	size_t n = strlen(t);

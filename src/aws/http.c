@@ -111,6 +111,9 @@ static void set_common(struct vf_http *h)
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
 	if (h->o.ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	/* credentials from a link-local endpoint must never cross a proxy */
+	if (h->o.no_proxy)
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

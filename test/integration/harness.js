@@ -32,7 +32,8 @@ function startJsonLine(script, args) {
 }
 
 async function startKinesis() {
-  const { child, info } = await startJsonLine('emulators.js', ['--kinesis-port', '0']);
+  const { child, info } = await startJsonLine('emulators.js',
+    ['--kinesis-port', '0', '--shard-limit', '100']);
   return { child, url: info.kinesis, stop: () => child.kill('SIGTERM') };
 }
 

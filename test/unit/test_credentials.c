@@ -450,9 +450,14 @@ static void reset_all(void)
 
 static int group_setup(void **state)
 {
+	static const char *const proxies[] = { "http_proxy", "HTTP_PROXY",
+		"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
 	char tmpl[] = "/tmp/vf-creds-XXXXXX";
 
 	(void)state;
+	/* curl would send the loopback requests to a proxy */
+	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+		unsetenv(proxies[i]);
 	assert_non_null(mkdtemp(tmpl));
 	snprintf(home, sizeof(home), "%s", tmpl);
 	assert_int_equal(mkdir(home_path(".aws"), 0700), 0);
