@@ -97,7 +97,7 @@ function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH, HOME: path.dirname(config), ...awsEnv, ...env },
     });
-    const state = { ids: [], docs: 0, stderr: '', stopped: false };
+    const state = { ids: [], shards: [], docs: 0, stderr: '', stopped: false };
     const stop = () => {
       if (!state.stopped) {
         state.stopped = true;
@@ -109,6 +109,7 @@ function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
       const doc = JSON.parse(line);
       state.docs++;
       state.ids.push(doc._aws_event_id);
+      state.shards.push(doc._aws_kinesis_shard);
       state.last = doc;
       if (until && until(state)) stop();
     });
