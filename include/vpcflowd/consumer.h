@@ -7,7 +7,6 @@
 #ifndef VPCFLOWD_CONSUMER_H
 #define VPCFLOWD_CONSUMER_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,7 +23,7 @@ struct vf_consumer_opts {
 	struct vf_checkpoint_store *store;      /* not owned */
 	struct vf_output *out;                  /* not owned; shared by workers */
 	struct vf_decoder_opts dopts;           /* formats and limits */
-	volatile sig_atomic_t *stop;            /* set by SIGTERM/SIGINT */
+	atomic_int *stop;                       /* set by SIGTERM/SIGINT (lock-free) */
 	uint64_t discover_interval_ms;          /* 0: 30 s */
 };
 

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +16,13 @@
 #include "vpcflowd/http.h"
 #include "vpcflowd/log.h"
 
-static volatile sig_atomic_t stop_requested;
+/* atomic_int is lock-free, so the handler may store to it */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs a lock-free atomic");
+static atomic_int stop_requested;
 
 static void on_stop(int sig)
 {
-	stop_requested = 1;
+	atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
 }
 
 static struct vf_output *make_output(const struct vf_config *cfg)

@@ -100,7 +100,7 @@ static uint64_t now_ms(void)
 
 static bool stopping(const struct consumer *c)
 {
-	return *c->o->stop != 0;
+	return atomic_load_explicit(c->o->stop, memory_order_relaxed) != 0;
 }
 
 /* Sleeps up to ms, waking early when a stop is asked for. */
@@ -345,6 +345,7 @@ static void *worker_main(void *arg)
 	};
 	char err[512];
 	enum vf_checkpoint_status cs;
+	bool finished;
 
 	w.seed = (unsigned)(now_ms() ^ (uintptr_t)sh);
 	w.k = vf_kinesis_create(&ko);
@@ -375,8 +376,11 @@ static void *worker_main(void *arg)
 		"after the checkpoint" : sh->child ? "from its start (a child)" :
 		"from kinesis.start_position");
 	read_shard(&w);
+	pthread_mutex_lock(&c->mu);
+	finished = sh->state == SHARD_FINISHED;
+	pthread_mutex_unlock(&c->mu);
 	/* drain: whatever the output took is checkpointed */
-	if (sh->state != SHARD_FINISHED) {
+	if (!finished) {
 		if (vf_output_flush(&c->locked))
 			checkpoint_taken(&w);
 		pthread_mutex_lock(&c->mu);
@@ -501,12 +505,13 @@ static void join_done(struct consumer *c, bool all)
 {
 	for (size_t i = 0; i < c->n_shards; i++) {
 		struct shard *sh = c->shards[i];
-		bool done;
+		bool done, started;
 
 		pthread_mutex_lock(&c->mu);
 		done = sh->state == SHARD_FINISHED || sh->state == SHARD_STOPPED;
+		started = sh->state != SHARD_WAITING;
 		pthread_mutex_unlock(&c->mu);
-		if (sh->joined || (sh->state == SHARD_WAITING) || (!done && !all))
+		if (sh->joined || !started || (!done && !all))
 			continue;
 		pthread_join(sh->thread, NULL);
 		sh->joined = true;
@@ -579,7 +584,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 		join_done(&c, false);
 		nap(&c, 100);
 	}
-	*opts->stop = 1;           /* workers drain and checkpoint */
+	atomic_store(opts->stop, 1);   /* workers drain and checkpoint */
 	join_done(&c, true);
 	if (any_failure(&c))
 		rc = 1;
