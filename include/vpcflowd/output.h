@@ -46,4 +46,12 @@ static inline bool vf_output_flush(struct vf_output *o)
 
 void vf_output_destroy(struct vf_output *o);
 
+struct vf_config_output;
+
+/*
+ * The output output.type names. NULL, with the reason logged, for a type
+ * this build cannot make yet.
+ */
+struct vf_output *vf_output_create_from_config(const struct vf_config_output *oc);
+
 #endif

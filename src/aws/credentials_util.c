@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "credentials_internal.h"
+#include "vpcflowd/timefmt.h"
 
 static int64_t (*test_clock)(void);
 
@@ -72,79 +73,27 @@ bool vf_creds_fill(struct vf_aws_credentials *out, const char *id,
 	return true;
 }
 
-static bool digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		char c = (*s)[i];
-		if (c < '0' || c > '9')
-			return false;
-		v = v * 10 + (c - '0');
-	}
-	*s += n;
-	*out = v;
-	return true;
-}
-
-static bool expect(const char **s, char c)
-{
-	if (**s != c)
-		return false;
-	(*s)++;
-	return true;
-}
-
 bool vf_creds_parse_time(const char *s, int64_t *out)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	time_t t;
+	char utc[64];
+	int64_t ms;
+	size_t n;
 
 	if (s == NULL)
 		return false;
-	if (!digits(&s, 4, &y) || !expect(&s, '-') || !digits(&s, 2, &mo) ||
-	    !expect(&s, '-') || !digits(&s, 2, &d))
-		return false;
-	if (*s != 'T' && *s != 't' && *s != ' ')
-		return false;
-	s++;
-	if (!digits(&s, 2, &h) || !expect(&s, ':') || !digits(&s, 2, &mi) ||
-	    !expect(&s, ':') || !digits(&s, 2, &sec))
-		return false;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return false;
-		while (*s >= '0' && *s <= '9')
-			s++;
+	/* credential sources may leave out the zone: they mean UTC */
+	n = strlen(s);
+	if (n >= 19 && n < sizeof(utc) - 1 && s[n - 1] >= '0' && s[n - 1] <= '9' &&
+	    strchr(s, 'T') != NULL && strchr(s + 10, '+') == NULL &&
+	    strchr(s + 10, '-') == NULL) {
+		memcpy(utc, s, n);
+		utc[n] = 'Z';
+		utc[n + 1] = '\0';
+		s = utc;
 	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s == '+' ? 1 : -1;
-		s++;
-		if (!digits(&s, 2, &oh))
-			return false;
-		if (*s == ':')
-			s++;
-		if (!digits(&s, 2, &om))
-			return false;
-	}
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60 || oh > 23 || om > 59)
+	if (!vf_parse_rfc3339(s, &ms))
 		return false;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	*out = (int64_t)t - sign * (oh * 3600 + om * 60);
+	*out = ms / 1000;
 	return true;
 }
 

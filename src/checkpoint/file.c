@@ -11,6 +11,8 @@
  */
 #include "vpcflowd/checkpoint.h"
 
+#include "vpcflowd/io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,21 +137,6 @@ static enum vf_checkpoint_status file_get(struct vf_checkpoint_store *s,
 	return VF_CHECKPOINT_OK;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static enum vf_checkpoint_status file_put(struct vf_checkpoint_store *s,
 	const char *shard, const char *seq, char *err, size_t errlen)
 {
@@ -168,7 +155,7 @@ static enum vf_checkpoint_status file_put(struct vf_checkpoint_store *s,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto fail;
-	if (!write_all(fd, text, (size_t)len) || fsync(fd) != 0) {
+	if (!vf_write_all(fd, text, (size_t)len) || fsync(fd) != 0) {
 		close(fd);
 		unlink(tmp);
 		goto fail;

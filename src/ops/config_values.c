@@ -17,6 +17,7 @@
 #include "vpcflowd/flow.h"
 
 #include "config_internal.h"
+#include "vpcflowd/timefmt.h"
 
 /* ---- small parsers ---- */
 
@@ -130,83 +131,6 @@ static bool parse_bool(const char *s, bool *out)
 }
 
 /* Exactly n digits at s, as a number. */
-static bool fixed_digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-static int days_in_month(int year, int month)
-{
-	static const int days[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return month == 2 && leap ? 29 : days[month - 1];
-}
-
-/* RFC 3339: 2026-11-20T00:00:00Z, 2026-11-20T01:00:00.250+01:00. */
-static bool parse_timestamp(const char *s, int64_t *ms)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, frac = 0, sign = 0;
-	struct tm tm = { 0 };
-	time_t t;
-
-	if (!fixed_digits(s, 4, &y) || s[4] != '-' ||
-	    !fixed_digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    !fixed_digits(s + 8, 2, &d) ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    !fixed_digits(s + 11, 2, &h) || s[13] != ':' ||
-	    !fixed_digits(s + 14, 2, &mi) || s[16] != ':' ||
-	    !fixed_digits(s + 17, 2, &sec))
-		return false;
-	s += 19;
-	if (*s == '.') {
-		int n = 0;
-
-		if (*++s < '0' || *s > '9')
-			return false;
-		for (; *s >= '0' && *s <= '9'; s++, n++) {
-			if (n < 3)
-				frac = frac * 10 + (*s - '0');
-		}
-		for (; n < 3; n++)
-			frac *= 10;
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s == '-' ? -1 : 1;
-		if (!fixed_digits(s + 1, 2, &oh) || s[3] != ':' ||
-		    !fixed_digits(s + 4, 2, &om) || oh > 23 || om > 59)
-			return false;
-		s += 6;
-	} else {
-		return false;
-	}
-	if (*s != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
-		return false;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return false;
-	t -= (time_t)sign * (oh * 3600 + om * 60);
-	*ms = (int64_t)t * 1000 + frac;
-	return true;
-}
 
 /* An address or network; why gets the reason when it is not one. */
 static bool parse_cidr(const char *s, size_t len, struct vf_config_cidr *out,
@@ -657,7 +581,7 @@ bool vf_config_set_scalar(struct ctx *c, const struct key *k, char *base,
 			return vf_config_set_str(c, n,
 				AT(base, k->off, char *), NULL, 0);
 		}
-		if (!parse_timestamp(s, &ms))
+		if (!vf_parse_rfc3339(s, &ms))
 			goto bad;
 		*AT(base, k->aux, int64_t) = ms;
 		return vf_config_set_str(c, n, AT(base, k->off, char *), s,

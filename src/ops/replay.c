@@ -121,17 +121,7 @@ static struct vf_output *make_output(enum out_choice choice,
 		return vf_output_null_create();
 	if (choice == OUT_STDOUT)
 		return vf_output_stdout_create(STDOUT_FILENO);
-	switch (cfg->output.type) {
-	case VF_CONFIG_OUTPUT_STDOUT:
-		return vf_output_stdout_create(STDOUT_FILENO);
-	case VF_CONFIG_OUTPUT_NULL:
-		return vf_output_null_create();
-	default:
-		log_errorx("output.type %s is not available in this build yet; "
-			"use -o stdout or -o null",
-			vf_config_output_type_name(cfg->output.type));
-		return NULL;
-	}
+	return vf_output_create_from_config(&cfg->output);
 }
 
 int vf_replay_main(int argc, char **argv)

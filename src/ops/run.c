@@ -25,21 +25,6 @@ static void on_stop(int sig)
 	atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
 }
 
-static struct vf_output *make_output(const struct vf_config *cfg)
-{
-	switch (cfg->output.type) {
-	case VF_CONFIG_OUTPUT_STDOUT:
-		return vf_output_stdout_create(STDOUT_FILENO);
-	case VF_CONFIG_OUTPUT_NULL:
-		return vf_output_null_create();
-	default:
-		log_errorx("output.type %s is not available in this build yet; "
-			"use stdout or null",
-			vf_config_output_type_name(cfg->output.type));
-		return NULL;
-	}
-}
-
 int vf_run_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -111,7 +96,7 @@ int vf_run_main(int argc, char **argv)
 		log_errorx("%s", err);
 		goto done;
 	}
-	out = make_output(&cfg);
+	out = vf_output_create_from_config(&cfg.output);
 	if (out == NULL) {
 		rc = 2;
 		goto done;

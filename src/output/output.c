@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "vpcflowd/buf.h"
+#include "vpcflowd/config.h"
+#include "vpcflowd/io.h"
 #include "vpcflowd/log.h"
 
 #define STDOUT_BUF_SIZE (1u << 20)
@@ -18,28 +20,13 @@ struct stdout_output {
 	char buf[STDOUT_BUF_SIZE];
 };
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 static bool stdout_flush(struct vf_output *o)
 {
 	struct stdout_output *so = (struct stdout_output *)o;
 
 	if (so->failed)
 		return false;
-	if (so->len && !write_all(so->fd, so->buf, so->len)) {
+	if (so->len && !vf_write_all(so->fd, so->buf, so->len)) {
 		log_warn("stdout output");
 		so->failed = true;
 		o->errors++;
@@ -58,7 +45,7 @@ static bool stdout_write(struct vf_output *o, const char *msg, size_t len)
 	if (len + 1 > STDOUT_BUF_SIZE - so->len && !stdout_flush(o))
 		return false;
 	if (len + 1 > STDOUT_BUF_SIZE) {
-		if (!write_all(so->fd, msg, len) || !write_all(so->fd, "\n", 1)) {
+		if (!vf_write_all(so->fd, msg, len) || !vf_write_all(so->fd, "\n", 1)) {
 			log_warn("stdout output");
 			so->failed = true;
 			o->errors++;
@@ -134,4 +121,18 @@ void vf_output_destroy(struct vf_output *o)
 {
 	if (o != NULL)
 		o->ops->destroy(o);
+}
+
+struct vf_output *vf_output_create_from_config(const struct vf_config_output *oc)
+{
+	switch (oc->type) {
+	case VF_CONFIG_OUTPUT_STDOUT:
+		return vf_output_stdout_create(STDOUT_FILENO);
+	case VF_CONFIG_OUTPUT_NULL:
+		return vf_output_null_create();
+	default:
+		log_errorx("output.type %s is not available in this build yet; "
+			"use stdout or null", vf_config_output_type_name(oc->type));
+		return NULL;
+	}
 }
