@@ -1,6 +1,10 @@
 #include "vpcflowd/pipeline.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "vpcflowd/config.h"
+#include "vpcflowd/log.h"
 
 static enum vf_log_status_kind status_kind(const struct vf_flow *flow)
 {
@@ -56,4 +60,21 @@ void vf_pipeline_finish(struct vf_pipeline *pl)
 	vf_decoder_destroy(pl->dec);
 	vf_buf_finish(&pl->msg);
 	pl->dec = NULL;
+}
+
+struct vf_group_format *vf_pipeline_group_formats(const struct vf_config *cfg)
+{
+	const struct vf_config_flow_logs *fl = &cfg->flow_logs;
+	struct vf_group_format *groups;
+
+	if (fl->n_log_groups == 0)
+		return NULL;
+	groups = calloc(fl->n_log_groups, sizeof(*groups));
+	if (groups == NULL)
+		fatalx("out of memory");
+	for (size_t i = 0; i < fl->n_log_groups; i++) {
+		groups[i].log_group = fl->log_groups[i].name;
+		groups[i].format = fl->log_groups[i].fmt;
+	}
+	return groups;
 }

@@ -30,4 +30,13 @@ bool vf_pipeline_init(struct vf_pipeline *pl, struct vf_decoder_opts dopts,
 	const char *host, struct vf_output *out);
 void vf_pipeline_finish(struct vf_pipeline *pl);
 
+struct vf_config;
+
+/*
+ * The decoder's table of per-log-group formats (flow_logs.log_groups),
+ * pointing into cfg: free() it, keep cfg alive while it is used. NULL when
+ * there are none; exits when memory runs out.
+ */
+struct vf_group_format *vf_pipeline_group_formats(const struct vf_config *cfg);
+
 #endif

@@ -204,15 +204,7 @@ int vf_replay_main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (cfg.flow_logs.n_log_groups > 0) {
-		groups = calloc(cfg.flow_logs.n_log_groups, sizeof(*groups));
-		if (groups == NULL)
-			fatalx("out of memory");
-		for (size_t i = 0; i < cfg.flow_logs.n_log_groups; i++) {
-			groups[i].log_group = cfg.flow_logs.log_groups[i].name;
-			groups[i].format = cfg.flow_logs.log_groups[i].fmt;
-		}
-	}
+	groups = vf_pipeline_group_formats(&cfg);
 	out = make_output(out_choice, &cfg);
 	if (out == NULL)
 		goto done;

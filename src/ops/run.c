@@ -15,6 +15,7 @@
 #include "vpcflowd/consumer.h"
 #include "vpcflowd/http.h"
 #include "vpcflowd/log.h"
+#include "vpcflowd/pipeline.h"
 
 /* atomic_int is lock-free, so the handler may store to it */
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs a lock-free atomic");
@@ -101,15 +102,7 @@ int vf_run_main(int argc, char **argv)
 		rc = 2;
 		goto done;
 	}
-	if (cfg.flow_logs.n_log_groups > 0) {
-		groups = calloc(cfg.flow_logs.n_log_groups, sizeof(*groups));
-		if (groups == NULL)
-			fatalx("out of memory");
-		for (size_t i = 0; i < cfg.flow_logs.n_log_groups; i++) {
-			groups[i].log_group = cfg.flow_logs.log_groups[i].name;
-			groups[i].format = cfg.flow_logs.log_groups[i].fmt;
-		}
-	}
+	groups = vf_pipeline_group_formats(&cfg);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
