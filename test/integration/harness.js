@@ -59,19 +59,32 @@ function idRange(first, n) {
   return s;
 }
 
-function writeConfig(dir, endpoint, stream, extra = '') {
+// A stream with n shards, filled with the corpus batches [[n, seed, first]].
+function setupStream(endpoint, stream, shards, dir, batches) {
+  kinesis('create-stream', '--endpoint', endpoint, '--stream', stream, '--shards', String(shards));
+  for (const [n, seed, first] of batches) putCorpus(endpoint, stream, dir, n, seed, first);
+}
+
+function putCorpus(endpoint, stream, dir, n, seed, first, ...extra) {
+  kinesis('put-file', '--endpoint', endpoint, '--stream', stream,
+    '--file', corpus(dir, n, seed, first), ...extra);
+}
+
+// opts.kinesis: more lines for the kinesis section ("max_records: 1");
+// opts.interval: checkpoint.interval (default 500ms).
+function writeConfig(dir, endpoint, stream, opts = {}) {
   const file = path.join(dir, 'vpcflowd.yml');
+  const more = (opts.kinesis || []).map((l) => `\n  ${l}`).join('');
   fs.writeFileSync(file, `aws:
   region: us-east-1
 kinesis:
   stream: ${stream}
   endpoint: ${endpoint}
-  start_position: trim_horizon
-  poll_interval: 100ms
+  poll_interval: 100ms${more}
 checkpoint:
   store: file
   path: ${path.join(dir, 'checkpoints')}
-  interval: 500ms
+  interval: ${opts.interval || '500ms'}
 flow_logs:
   log_groups:
     - name: /vpc/custom
@@ -80,7 +93,7 @@ output:
   type: stdout
 log:
   level: info
-${extra}`);
+`);
   return file;
 }
 
@@ -123,5 +136,5 @@ function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
 
 module.exports = {
   root, bin, tmpdir, startKinesis, startJsonLine, kinesis, corpus, eventId,
-  idRange, writeConfig, runVpcflowd, awsEnv,
+  idRange, setupStream, putCorpus, writeConfig, runVpcflowd, awsEnv,
 };

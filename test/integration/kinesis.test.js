@@ -21,9 +21,7 @@ function assertSameSet(got, want, what) {
 
 test('reads every flow of a 3-shard stream, then resumes from the checkpoint', async () => {
   const dir = h.tmpdir('resume');
-  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'resume', '--shards', '3');
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'resume',
-    '--file', h.corpus(dir, 3000, 1, 0));
+  h.setupStream(kin.url, 'resume', 3, dir, [[3000, 1, 0]]);
   const cfg = h.writeConfig(dir, kin.url, 'resume');
 
   const first = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 3000 });
@@ -38,8 +36,7 @@ test('reads every flow of a 3-shard stream, then resumes from the checkpoint', a
   assert.deepStrictEqual(ckpts, shards);
 
   // more records while it is down: the restart reads only those
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'resume',
-    '--file', h.corpus(dir, 1000, 2, 3000));
+  h.putCorpus(kin.url, 'resume', dir, 1000, 2, 3000);
   const second = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 1000 });
   assert.strictEqual(second.code, 0, second.stderr);
   assertSameSet(second.ids, h.idRange(3000, 1000), 'after restart');
@@ -48,13 +45,10 @@ test('reads every flow of a 3-shard stream, then resumes from the checkpoint', a
 
 test('a split shard: the parent is read to its end before its children', async () => {
   const dir = h.tmpdir('split');
-  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'split', '--shards', '1');
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'split',
-    '--file', h.corpus(dir, 1500, 3, 10000));
+  h.setupStream(kin.url, 'split', 1, dir, [[1500, 3, 10000]]);
   h.kinesis('split-shard', '--endpoint', kin.url, '--stream', 'split',
     '--shard', 'shardId-000000000000');
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'split',
-    '--file', h.corpus(dir, 1500, 4, 20000));
+  h.putCorpus(kin.url, 'split', dir, 1500, 4, 20000);
   const cfg = h.writeConfig(dir, kin.url, 'split');
 
   const run = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 3000 });
@@ -76,17 +70,13 @@ test('a split shard: the parent is read to its end before its children', async (
 
 test('at_timestamp starts at the first record at or after the time', async () => {
   const dir = h.tmpdir('ts');
-  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'ts', '--shards', '1');
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'ts',
-    '--file', h.corpus(dir, 500, 5, 30000));
+  h.setupStream(kin.url, 'ts', 1, dir, [[500, 5, 30000]]);
   await new Promise((r) => setTimeout(r, 2500));
   const t = new Date(Date.now() - 500).toISOString().replace(/\.\d+Z$/, 'Z');
   await new Promise((r) => setTimeout(r, 1500));
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'ts',
-    '--file', h.corpus(dir, 500, 6, 40000));
-  const cfg = h.writeConfig(dir, kin.url, 'ts').replace('vpcflowd.yml', 'vpcflowd.yml');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8')
-    .replace('start_position: trim_horizon', `start_position: at_timestamp\n  start_timestamp: ${t}`));
+  h.putCorpus(kin.url, 'ts', dir, 500, 6, 40000);
+  const cfg = h.writeConfig(dir, kin.url, 'ts',
+    { kinesis: ['start_position: at_timestamp', `start_timestamp: ${t}`] });
   const run = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 500, timeoutMs: 30000 });
   assert.strictEqual(run.code, 0, run.stderr);
   assertSameSet(run.ids, h.idRange(40000, 500), 'at_timestamp');
@@ -131,13 +121,9 @@ test('throttling, 5xx, resets, expired iterators and paged ListShards lose nothi
   const { child, info } = await h.startJsonLine('emulators.js',
     ['--kinesis-port', '0', '--proxy-port', '0', '--proxy-rules', rules]);
   try {
-    h.kinesis('create-stream', '--endpoint', info.kinesis, '--stream', 'faults', '--shards', '3');
-    h.kinesis('put-file', '--endpoint', info.kinesis, '--stream', 'faults',
-      '--file', h.corpus(dir, 2000, 8, 50000));
+    h.setupStream(info.kinesis, 'faults', 3, dir, [[2000, 8, 50000]]);
     // one Kinesis record a call: many calls, so every fault happens
-    const cfg = h.writeConfig(dir, info.proxy, 'faults');
-    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8')
-      .replace('poll_interval: 100ms', 'poll_interval: 100ms\n  max_records: 1'));
+    const cfg = h.writeConfig(dir, info.proxy, 'faults', { kinesis: ['max_records: 1'] });
     const run = await h.runVpcflowd(cfg, {
       until: (s) => new Set(s.ids).size >= 2000, timeoutMs: 120000,
     });
@@ -157,16 +143,12 @@ test('throttling, 5xx, resets, expired iterators and paged ListShards lose nothi
 
 test('kill -9 mid-stream, restarted: every flow arrives, duplicates bounded', async () => {
   const dir = h.tmpdir('kill');
-  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'kill', '--shards', '2');
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'kill',
-    '--file', h.corpus(dir, 6000, 9, 60000));
-  const cfg = h.writeConfig(dir, kin.url, 'kill');
+  h.setupStream(kin.url, 'kill', 2, dir, [[6000, 9, 60000]]);
   // slow it down so the kill lands mid-stream (one record a call), and
   // checkpoint after every batch: what a kill can repeat is then only
   // the batch in flight on each shard
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8')
-    .replace('poll_interval: 100ms', 'poll_interval: 100ms\n  max_records: 1')
-    .replace('interval: 500ms', 'interval: 1ms'));
+  const cfg = h.writeConfig(dir, kin.url, 'kill',
+    { kinesis: ['max_records: 1'], interval: '1ms' });
   const seen = [];
   for (let round = 0; round < 3; round++) {
     const run = await new Promise((resolve) => {
@@ -210,20 +192,17 @@ test('kinesis.shards pins the process to the shards named', async () => {
   h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'pin', '--shards', '3');
   // 'index' keys (pk-0, pk-1, ...) spread 12 records deterministically;
   // then more records with a key that hashes into the middle shard
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'pin',
-    '--file', h.corpus(dir, 3000, 10, 70000), '--partition-key-mode', 'index');
+  h.putCorpus(kin.url, 'pin', dir, 3000, 10, 70000, '--partition-key-mode', 'index');
   const crypto = require('node:crypto');
   let key = 0;
   for (;; key++) {
     const top = crypto.createHash('md5').update(`k${key}`).digest()[0];
     if (top > 0x60 && top < 0x9f) break;     /* well inside the middle third */
   }
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'pin',
-    '--file', h.corpus(dir, 500, 13, 75000), '--partition-key-mode', 'fixed',
+  h.putCorpus(kin.url, 'pin', dir, 500, 13, 75000, '--partition-key-mode', 'fixed',
     '--partition-key', `k${key}`);
-  const cfg = h.writeConfig(dir, kin.url, 'pin');
-  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8')
-    .replace('poll_interval: 100ms', 'poll_interval: 100ms\n  shards: [shardId-000000000001]'));
+  const cfg = h.writeConfig(dir, kin.url, 'pin',
+    { kinesis: ['shards: [shardId-000000000001]'] });
   const run = await h.runVpcflowd(cfg, { timeoutMs: 4000 });
   assert.strictEqual(run.code, 0, run.stderr);
   const got = new Set(run.ids);
@@ -237,9 +216,7 @@ test('kinesis.shards pins the process to the shards named', async () => {
 
 test('a split while running: the new shards are found and read', async () => {
   const dir = h.tmpdir('live');
-  h.kinesis('create-stream', '--endpoint', kin.url, '--stream', 'live', '--shards', '1');
-  h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'live',
-    '--file', h.corpus(dir, 1000, 11, 80000));
+  h.setupStream(kin.url, 'live', 1, dir, [[1000, 11, 80000]]);
   const cfg = h.writeConfig(dir, kin.url, 'live');
   let split = false;
   const run = await h.runVpcflowd(cfg, {
@@ -251,8 +228,7 @@ test('a split while running: the new shards are found and read', async () => {
         // while it runs: split the only shard, then write to the children
         h.kinesis('split-shard', '--endpoint', kin.url, '--stream', 'live',
           '--shard', 'shardId-000000000000');
-        h.kinesis('put-file', '--endpoint', kin.url, '--stream', 'live',
-          '--file', h.corpus(dir, 1000, 12, 90000));
+        h.putCorpus(kin.url, 'live', dir, 1000, 12, 90000);
       }
       return n >= 2000;
     },
