@@ -6,10 +6,12 @@ set -euo pipefail
 packages=(
 	gcc pkg-config meson ninja-build
 	libdeflate-dev libjsmn-dev libyaml-dev libssl-dev
-	libcurl4-openssl-dev libjansson-dev libexpat1-dev
+	libcurl4-openssl-dev libjansson-dev libexpat1-dev librdkafka-dev
 	libcmocka-dev
 	gzip bc time
+	openssl kcat
 )
+# openssl makes the tests' TLS certificates; kcat reads Kafka back in the tests.
 # Node.js runs the Kinesis/DynamoDB emulators of the tests and the demo.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()

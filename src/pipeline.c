@@ -25,13 +25,17 @@ static bool sink(void *ctx, const struct vf_flow *flow,
 	const struct vf_flow_meta *meta)
 {
 	struct vf_pipeline *pl = ctx;
+	const struct vf_sv *key;
 
 	vf_buf_reset(&pl->msg);
 	if (!vf_gelf_encode(&pl->gelf, &pl->msg, flow, meta)) {
 		pl->stats.errors[VF_ERR_ENCODE]++;
 		return true;
 	}
-	if (!vf_output_write(pl->out, pl->msg.data, pl->msg.len)) {
+	/* Kafka's key: one interface's flows stay in one partition, in order */
+	key = vf_flow_get(flow, VF_F_INTERFACE_ID);
+	if (!vf_output_write(pl->out, pl->msg.data, pl->msg.len,
+	    key ? key->p : NULL, key ? key->n : 0)) {
 		pl->output_failed = true;
 		return false;
 	}

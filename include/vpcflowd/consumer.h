@@ -21,7 +21,7 @@ struct vf_consumer_opts {
 	const struct vf_config *cfg;
 	struct vf_aws_creds_provider *creds;    /* not owned */
 	struct vf_checkpoint_store *store;      /* not owned */
-	struct vf_output *out;                  /* not owned; shared by workers */
+	struct vf_output_group *outputs;        /* not owned; each worker opens one */
 	struct vf_decoder_opts dopts;           /* formats and limits */
 	atomic_int *stop;                       /* set by SIGTERM/SIGINT (lock-free) */
 	uint64_t discover_interval_ms;          /* 0: 30 s */

@@ -5,6 +5,7 @@
 #ifndef VPCFLOWD_HTTP_H
 #define VPCFLOWD_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,6 +18,10 @@ struct vf_http_opts {
 	const char *ca_file;       /* NULL: the system's CAs */
 	size_t max_response;       /* body cap; 0: 16 MiB */
 	bool no_proxy;             /* ignore http_proxy & co (metadata endpoints) */
+	const char *cert_file;     /* TLS client certificate (PEM); NULL: none */
+	const char *key_file;      /* its key; NULL: in cert_file */
+	const atomic_int *cancel;  /* set: the transfer in flight is abandoned
+				      (VF_HTTP_NETWORK) within about a second */
 };
 
 enum vf_http_result {
@@ -42,6 +47,18 @@ void vf_http_destroy(struct vf_http *h);
 enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
 	const char *url, const char *const *headers, size_t n_headers,
 	const void *body, size_t len);
+
+/*
+ * The same request again and again (an output posting one document after
+ * another): vf_http_prepare() sets the method, url and headers once and
+ * keeps them, so each vf_http_send() only hands over a new body and does
+ * not build anything. vf_http_request() in between drops the preparation.
+ * False on out of memory.
+ */
+bool vf_http_prepare(struct vf_http *h, const char *method, const char *url,
+	const char *const *headers, size_t n_headers);
+enum vf_http_result vf_http_send(struct vf_http *h, const void *body,
+	size_t len);
 
 long vf_http_status(const struct vf_http *h);
 const struct vf_buf *vf_http_body(const struct vf_http *h);

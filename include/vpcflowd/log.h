@@ -6,7 +6,9 @@
 #ifndef VPCFLOWD_LOG_H
 #define VPCFLOWD_LOG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 
@@ -32,5 +34,24 @@ _Noreturn void log_fatal(bool with_errno, const char *fmt, ...)
 #define log_error(...) log_emit(LOG_LEVEL_ERROR, true, __VA_ARGS__)
 #define fatal(...) log_fatal(true, __VA_ARGS__)
 #define fatalx(...) log_fatal(false, __VA_ARGS__)
+
+/*
+ * Rate limiting for messages that can repeat (a broken output, a bad
+ * record per call): at most one a period; the ones held back are counted
+ * and reported with the next one let through. Thread-safe; zero it to
+ * start.
+ *
+ *	static struct log_ratelimit rl;
+ *	uint64_t held;
+ *	if (log_ratelimit(&rl, 10000, &held))
+ *		log_warnx("output down (%llu like this held back)", held);
+ */
+struct log_ratelimit {
+	atomic_uint_fast64_t next_ms;
+	atomic_uint_fast64_t held;
+};
+
+bool log_ratelimit(struct log_ratelimit *rl, uint64_t period_ms,
+	uint64_t *held);
 
 #endif

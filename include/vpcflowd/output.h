@@ -1,42 +1,90 @@
 /*
- * Outputs: where encoded GELF documents go. Each output copies what it is
- * given (the caller reuses its buffer at once). This issue has stdout (one
- * document a line) and null (encode, count, discard); the network outputs
- * and delivery acknowledgements come with the outputs issue.
+ * Outputs: where encoded GELF documents go, and what tells the consumer
+ * they arrived.
+ *
+ * A vf_output_group is made once per process from output.* (it holds what
+ * the threads share: a TLS context, the Kafka producer, the counters). Each
+ * thread that writes opens its own vf_output from it: its own socket, HTTP
+ * connection or Kafka handle, so one shard's messages keep their order and
+ * no lock sits between the shards.
+ *
+ * Acknowledgements: o->written counts the messages write() took;
+ * o->acked counts how many of them, from the first on, are settled:
+ * delivered as far as the transport can tell (UDP: the kernel took the
+ * datagram; TCP: the receiver's TCP acknowledged the bytes; HTTP: 202;
+ * Kafka: the delivery report) or given up for good as a counted, logged
+ * error (a message too large for 128 UDP chunks, an HTTP 4xx). The
+ * consumer remembers o->written after each batch and checkpoints a batch
+ * once o->acked has reached it.
+ *
+ * Backpressure: write() and flush() block while the destination is down
+ * (reconnecting with backoff, sending again what was not acknowledged) or
+ * while too much is unacknowledged, until it recovers or *stop is set.
  */
 #ifndef VPCFLOWD_OUTPUT_H
 #define VPCFLOWD_OUTPUT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct vf_output;
+struct vf_config_output;
+
+/* Totals of every output opened from one group (the metrics). */
+struct vf_output_counters {
+	atomic_uint_fast64_t messages;   /* delivered */
+	atomic_uint_fast64_t bytes;      /* delivered GELF bytes, before compression */
+	atomic_uint_fast64_t errors;     /* messages given up (logged) */
+	atomic_uint_fast64_t retries;    /* reconnects, resent batches, retried requests */
+	atomic_int_fast64_t down_since_ms;   /* CLOCK_MONOTONIC ms; 0 while up */
+};
 
 struct vf_output_ops {
-	/* Takes one document; false on a write error (logged by the output). */
-	bool (*write)(struct vf_output *o, const char *msg, size_t len);
-	/* Pushes out whatever is buffered. */
+	/*
+	 * Takes one document (copied; the caller reuses its buffer). key
+	 * (may be NULL) names the messages that must stay in order: Kafka
+	 * uses it as the message key. False when *stop was set or the
+	 * output failed for good: the message was not taken.
+	 */
+	bool (*write)(struct vf_output *o, const char *msg, size_t len,
+		const char *key, size_t keylen);
+	/* Sends whatever is buffered; does not wait for acknowledgements. */
 	bool (*flush)(struct vf_output *o);
+	/* Brings o->acked up to date without blocking. */
+	void (*poll)(struct vf_output *o);
 	void (*destroy)(struct vf_output *o);
 };
 
 struct vf_output {
 	const struct vf_output_ops *ops;
-	const char *name;       /* the `output` metrics label */
-	uint64_t messages;      /* documents taken */
-	uint64_t bytes;
-	uint64_t errors;
+	const char *name;                    /* the `output` metrics label */
+	const atomic_int *stop;              /* set: give up blocking */
+	struct vf_output_counters *counters; /* the group's, or own */
+	struct vf_output_counters own;
+	uint64_t written;                    /* messages taken */
+	uint64_t acked;                      /* settled, from the first; <= written */
 };
 
-/* Writes newline-terminated documents to fd, in large writes. Does not close fd. */
-struct vf_output *vf_output_stdout_create(int fd);
-struct vf_output *vf_output_null_create(void);
+struct vf_output_group;
+
+/*
+ * Checks output.* and prepares what the threads share. NULL with the
+ * reason logged. oc and stop must outlive the group; stop may be NULL.
+ */
+struct vf_output_group *vf_output_group_create(const struct vf_config_output *oc,
+	const atomic_int *stop);
+/* A new output for the calling thread; NULL with the reason logged. */
+struct vf_output *vf_output_open(struct vf_output_group *g);
+struct vf_output_counters *vf_output_group_counters(struct vf_output_group *g);
+/* After every output opened from it is destroyed. */
+void vf_output_group_destroy(struct vf_output_group *g);
 
 static inline bool vf_output_write(struct vf_output *o, const char *msg,
-	size_t len)
+	size_t len, const char *key, size_t keylen)
 {
-	return o->ops->write(o, msg, len);
+	return o->ops->write(o, msg, len, key, keylen);
 }
 
 static inline bool vf_output_flush(struct vf_output *o)
@@ -44,14 +92,48 @@ static inline bool vf_output_flush(struct vf_output *o)
 	return o->ops->flush(o);
 }
 
-void vf_output_destroy(struct vf_output *o);
-
-struct vf_config_output;
+static inline uint64_t vf_output_acked(struct vf_output *o)
+{
+	o->ops->poll(o);
+	return o->acked;
+}
 
 /*
- * The output output.type names. NULL, with the reason logged, for a type
- * this build cannot make yet.
+ * Flushes and waits until o->acked reaches ticket. Gives up when
+ * timeout_ms passes (0: no limit) or, if honour_stop, when *stop is set.
+ * True when everything up to ticket is settled.
  */
-struct vf_output *vf_output_create_from_config(const struct vf_config_output *oc);
+bool vf_output_wait(struct vf_output *o, uint64_t ticket, uint64_t timeout_ms,
+	bool honour_stop);
+
+void vf_output_destroy(struct vf_output *o);
+
+/* ---- for the outputs themselves ---- */
+
+/* Sets the fields of base for an output that counts into counters. */
+void vf_output_base_init(struct vf_output *o, const struct vf_output_ops *ops,
+	const char *name, const atomic_int *stop,
+	struct vf_output_counters *counters);
+
+static inline bool vf_output_stopping(const struct vf_output *o)
+{
+	return o->stop != NULL &&
+		atomic_load_explicit(o->stop, memory_order_relaxed) != 0;
+}
+
+/* Sleeps up to ms, waking early when *stop is set (if honour_stop). */
+void vf_output_nap(const struct vf_output *o, uint64_t ms, bool honour_stop);
+/* Full-jitter exponential backoff: 100 ms doubling to 10 s. */
+uint64_t vf_output_backoff_ms(unsigned attempt, unsigned *seed);
+uint64_t vf_output_now_ms(void);
+/* Marks the destination down (from now, if not already) or up. */
+void vf_output_set_down(struct vf_output *o, bool down);
+
+/*
+ * Standalone outputs (replay and the tests): newline-terminated documents
+ * to fd in large writes (fd is not closed), or encode-and-discard.
+ */
+struct vf_output *vf_output_stdout_create(int fd);
+struct vf_output *vf_output_null_create(void);
 
 #endif

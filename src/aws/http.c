@@ -16,6 +16,8 @@ struct vf_http {
 	struct vf_buf headers;       /* response header lines, NUL-separated */
 	long status;
 	bool too_large;
+	struct curl_slist *prepared;   /* vf_http_prepare's headers, kept */
+	bool prepared_get;
 	char errbuf[CURL_ERROR_SIZE];
 	char value[512];             /* vf_http_header's answer */
 };
@@ -93,9 +95,23 @@ void vf_http_destroy(struct vf_http *h)
 	if (h == NULL)
 		return;
 	curl_easy_cleanup(h->curl);
+	curl_slist_free_all(h->prepared);
 	vf_buf_finish(&h->body);
 	vf_buf_finish(&h->headers);
 	free(h);
+}
+
+/* Called by curl at least once a second while a transfer runs. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+	curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct vf_http *h = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load_explicit(h->o.cancel, memory_order_relaxed) != 0;
 }
 
 static void set_common(struct vf_http *h)
@@ -111,6 +127,15 @@ static void set_common(struct vf_http *h)
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
 	if (h->o.ca_file != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->o.ca_file);
+	if (h->o.cert_file != NULL)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, h->o.cert_file);
+	if (h->o.key_file != NULL)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, h->o.key_file);
+	if (h->o.cancel != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	/* credentials from a link-local endpoint must never cross a proxy */
 	if (h->o.no_proxy)
 		curl_easy_setopt(c, CURLOPT_PROXY, "");
@@ -123,21 +148,22 @@ static void set_common(struct vf_http *h)
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
 }
 
-enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
-	const char *url, const char *const *headers, size_t n_headers,
-	const void *body, size_t len)
+/* Forgets the last response. */
+static void begin(struct vf_http *h)
 {
-	struct curl_slist *list = NULL, *tmp;
-	enum vf_http_result r;
-	CURLcode rc;
-
-	curl_easy_reset(h->curl);     /* keeps the connection cache */
-	set_common(h);
 	vf_buf_reset(&h->body);
 	vf_buf_reset(&h->headers);
 	h->status = 0;
 	h->too_large = false;
 	h->errbuf[0] = '\0';
+}
+
+/* The header lines plus "Expect:"; NULL on out of memory. */
+static struct curl_slist *header_list(const char *const *headers,
+	size_t n_headers)
+{
+	struct curl_slist *list = NULL, *tmp;
+
 	for (size_t i = 0; i < n_headers; i++) {
 		tmp = curl_slist_append(list, headers[i]);
 		if (tmp == NULL)
@@ -148,18 +174,33 @@ enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
 	tmp = curl_slist_append(list, "Expect:");
 	if (tmp == NULL)
 		goto nomem;
-	list = tmp;
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
-	if (strcmp(method, "GET") == 0) {
+	return tmp;
+nomem:
+	curl_slist_free_all(list);
+	return NULL;
+}
+
+static void set_body(struct vf_http *h, const void *body, size_t len)
+{
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		(curl_off_t)(body ? len : 0));
+}
+
+static void set_method(struct vf_http *h, const char *method)
+{
+	if (strcmp(method, "GET") == 0)
 		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	} else {
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-			(curl_off_t)(body ? len : 0));
-		if (strcmp(method, "POST") != 0)
-			curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
-	}
+	else if (strcmp(method, "POST") != 0)
+		curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, method);
+}
+
+/* Runs the request set up in the handle and sorts out what came back. */
+static enum vf_http_result perform(struct vf_http *h)
+{
+	enum vf_http_result r;
+	CURLcode rc;
+
 	rc = curl_easy_perform(h->curl);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &h->status);
@@ -173,16 +214,72 @@ enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
 		r = VF_HTTP_ERROR;
 	} else {
 		r = VF_HTTP_NETWORK;
+		if (rc == CURLE_ABORTED_BY_CALLBACK)
+			snprintf(h->errbuf, sizeof(h->errbuf), "cancelled");
 	}
 	if (r != VF_HTTP_OK && h->errbuf[0] == '\0')
 		snprintf(h->errbuf, sizeof(h->errbuf), "%s",
 			curl_easy_strerror(rc));
+	return r;
+}
+
+enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
+	const char *url, const char *const *headers, size_t n_headers,
+	const void *body, size_t len)
+{
+	struct curl_slist *list;
+	enum vf_http_result r;
+
+	curl_easy_reset(h->curl);     /* keeps the connection cache */
+	curl_slist_free_all(h->prepared);
+	h->prepared = NULL;
+	set_common(h);
+	begin(h);
+	list = header_list(headers, n_headers);
+	if (list == NULL)
+		goto nomem;
+	curl_easy_setopt(h->curl, CURLOPT_URL, url);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+	if (strcmp(method, "GET") != 0)
+		set_body(h, body, len);
+	set_method(h, method);
+	r = perform(h);
 	curl_slist_free_all(list);
 	return r;
 nomem:
-	curl_slist_free_all(list);
 	snprintf(h->errbuf, sizeof(h->errbuf), "out of memory");
 	return VF_HTTP_ERROR;
+}
+
+bool vf_http_prepare(struct vf_http *h, const char *method, const char *url,
+	const char *const *headers, size_t n_headers)
+{
+	curl_easy_reset(h->curl);
+	curl_slist_free_all(h->prepared);
+	h->prepared = header_list(headers, n_headers);
+	if (h->prepared == NULL)
+		return false;
+	set_common(h);
+	curl_easy_setopt(h->curl, CURLOPT_URL, url);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->prepared);
+	h->prepared_get = strcmp(method, "GET") == 0;
+	if (!h->prepared_get)
+		set_body(h, NULL, 0);
+	set_method(h, method);
+	return true;
+}
+
+enum vf_http_result vf_http_send(struct vf_http *h, const void *body,
+	size_t len)
+{
+	begin(h);
+	if (h->prepared == NULL) {
+		snprintf(h->errbuf, sizeof(h->errbuf), "no prepared request");
+		return VF_HTTP_ERROR;
+	}
+	if (!h->prepared_get)
+		set_body(h, body, len);
+	return perform(h);
 }
 
 long vf_http_status(const struct vf_http *h)

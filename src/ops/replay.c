@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,14 +116,12 @@ static double now_seconds(void)
 
 enum out_choice { OUT_DEFAULT, OUT_STDOUT, OUT_NULL, OUT_CONFIG };
 
-static struct vf_output *make_output(enum out_choice choice,
-	const struct vf_config *cfg)
+static atomic_int replay_stop;
+
+static void on_stop(int sig)
 {
-	if (choice == OUT_NULL)
-		return vf_output_null_create();
-	if (choice == OUT_STDOUT)
-		return vf_output_stdout_create(STDOUT_FILENO);
-	return vf_output_create_from_config(&cfg->output);
+	(void)sig;
+	atomic_store_explicit(&replay_stop, 1, memory_order_relaxed);
 }
 
 int vf_replay_main(int argc, char **argv)
@@ -139,7 +139,9 @@ int vf_replay_main(int argc, char **argv)
 	struct vf_config cfg;
 	struct vf_format *format = NULL;
 	struct vf_group_format *groups = NULL;
+	struct vf_output_group *outputs = NULL;
 	struct vf_output *out = NULL;
+	struct sigaction sa;
 	struct vf_pipeline pl;
 	bool pl_ready = false;
 	char err[512];
@@ -205,7 +207,20 @@ int vf_replay_main(int argc, char **argv)
 		}
 	}
 	groups = vf_pipeline_group_formats(&cfg);
-	out = make_output(out_choice, &cfg);
+	if (out_choice == OUT_NULL)
+		cfg.output.type = VF_CONFIG_OUTPUT_NULL;
+	else if (out_choice == OUT_STDOUT)
+		cfg.output.type = VF_CONFIG_OUTPUT_STDOUT;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	outputs = vf_output_group_create(&cfg.output, &replay_stop);
+	if (outputs == NULL)
+		goto done;
+	out = vf_output_open(outputs);
 	if (out == NULL)
 		goto done;
 
@@ -240,8 +255,12 @@ int vf_replay_main(int argc, char **argv)
 			rc = 1;
 		free_input(&in);
 	}
-	if (!vf_output_flush(out))
+	/* a network output: wait until everything is acknowledged */
+	if (!vf_output_wait(out, out->written, 0, true)) {
+		log_errorx("%llu messages not delivered",
+			(unsigned long long)(out->written - out->acked));
 		rc = 1;
+	}
 	if (pl.output_failed)
 		log_errorx("the output failed: stopped");
 	secs = now_seconds() - t0;
@@ -264,6 +283,7 @@ done:
 	if (pl_ready)
 		vf_pipeline_finish(&pl);
 	vf_output_destroy(out);
+	vf_output_group_destroy(outputs);
 	free(groups);
 	vf_format_destroy(format);
 	vf_config_finish(&cfg);

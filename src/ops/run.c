@@ -36,7 +36,7 @@ int vf_run_main(int argc, char **argv)
 	struct vf_config cfg;
 	struct vf_aws_creds_provider *creds = NULL;
 	struct vf_checkpoint_store *store = NULL;
-	struct vf_output *out = NULL;
+	struct vf_output_group *outputs = NULL;
 	struct vf_group_format *groups = NULL;
 	struct sigaction sa;
 	char err[512];
@@ -97,8 +97,8 @@ int vf_run_main(int argc, char **argv)
 		log_errorx("%s", err);
 		goto done;
 	}
-	out = vf_output_create_from_config(&cfg.output);
-	if (out == NULL) {
+	outputs = vf_output_group_create(&cfg.output, &stop_requested);
+	if (outputs == NULL) {
 		rc = 2;
 		goto done;
 	}
@@ -115,7 +115,7 @@ int vf_run_main(int argc, char **argv)
 		.cfg = &cfg,
 		.creds = creds,
 		.store = store,
-		.out = out,
+		.outputs = outputs,
 		.dopts = {
 			.default_format = cfg.flow_logs.fmt,
 			.groups = groups,
@@ -127,11 +127,9 @@ int vf_run_main(int argc, char **argv)
 	log_info("vpcflowd %s: reading stream %s", VPCFLOWD_VERSION,
 		cfg.kinesis.stream);
 	rc = vf_consumer_run(&o, NULL);
-	if (!vf_output_flush(out))
-		rc = 1;
 	log_info("stopped%s", rc ? " after an error" : "");
 done:
-	vf_output_destroy(out);
+	vf_output_group_destroy(outputs);
 	vf_checkpoint_destroy(store);
 	vf_aws_creds_destroy(creds);
 	free(groups);

@@ -1,12 +1,15 @@
 /*
  * The Kinesis consumer. Threads: the caller's (the coordinator) and one
- * worker per shard being read. They share the shard table (under `mu`),
- * the output (behind a lock) and the totals (atomics); each worker owns
- * its Kinesis client, decoder and buffers.
+ * worker per shard being read. They share the shard table (under `mu`)
+ * and the totals (atomics); each worker owns its Kinesis client, decoder,
+ * buffers and its own output (opened from the shared group).
  *
- * At least once: a worker flushes the output after each batch; only then
- * is the batch's last sequence number "taken", and only taken sequence
- * numbers are checkpointed.
+ * At least once: after each batch a worker notes how many messages its
+ * output has been given (a ticket) next to the batch's last sequence
+ * number. Once the output's acknowledged count reaches the ticket, that
+ * sequence number is "taken", and only taken sequence numbers are
+ * checkpointed. Reading goes on while earlier batches are in flight; when
+ * the output is down, its write blocks and reading stops.
  */
 #include "vpcflowd/consumer.h"
 
@@ -46,46 +49,6 @@ struct consumer {
 	size_t n_shards;
 	bool failed;
 	bool relist;
-	/* the shared output */
-	pthread_mutex_t out_mu;
-	struct vf_output locked;
-};
-
-/* ---- the output, shared behind a lock ---- */
-
-static struct consumer *consumer_of(struct vf_output *o)
-{
-	return (struct consumer *)((char *)o - offsetof(struct consumer, locked));
-}
-
-static bool locked_write(struct vf_output *o, const char *msg, size_t len)
-{
-	struct consumer *c = consumer_of(o);
-	bool ok;
-
-	pthread_mutex_lock(&c->out_mu);
-	ok = vf_output_write(c->o->out, msg, len);
-	pthread_mutex_unlock(&c->out_mu);
-	return ok;
-}
-
-static bool locked_flush(struct vf_output *o)
-{
-	struct consumer *c = consumer_of(o);
-	bool ok;
-
-	pthread_mutex_lock(&c->out_mu);
-	ok = vf_output_flush(c->o->out);
-	pthread_mutex_unlock(&c->out_mu);
-	return ok;
-}
-
-static void locked_destroy(struct vf_output *o)
-{
-}
-
-static const struct vf_output_ops locked_ops = {
-	locked_write, locked_flush, locked_destroy,
 };
 
 /* ---- time ---- */
@@ -153,14 +116,27 @@ static bool any_failure(struct consumer *c)
 
 /* ---- a shard worker ---- */
 
+/* A batch handed to the output, not yet acknowledged. */
+struct inflight {
+	uint64_t ticket;                 /* the output's written count after it */
+	char seq[VF_SEQ_MAX];            /* its last record */
+};
+
+/* Drain at shutdown: how long acknowledgements of sent messages are awaited. */
+#define DRAIN_TIMEOUT_MS 10000
+
 struct worker {
 	struct shard *sh;
 	struct consumer *c;
 	struct vf_kinesis *k;
+	struct vf_output *out;
 	struct vf_pipeline pl;
 	bool pl_ready;
+	struct inflight *inflight;       /* oldest first */
+	size_t n_inflight, cap_inflight;
 	char iterator[VF_ITERATOR_MAX];
-	char taken[VF_SEQ_MAX];          /* last sequence the output took */
+	char read[VF_SEQ_MAX];           /* last sequence handed to the output */
+	char taken[VF_SEQ_MAX];          /* last sequence the output acknowledged */
 	char checkpointed[VF_SEQ_MAX];   /* last sequence stored */
 	char start_seq[VF_SEQ_MAX];      /* where reading started */
 	uint64_t last_checkpoint_ms;
@@ -182,9 +158,43 @@ static bool store_checkpoint(struct worker *w, const char *seq)
 	return true;
 }
 
-/* Checkpoints what the output has taken, if it is new. */
+/* Moves what the output has acknowledged from inflight to taken. */
+static void settle(struct worker *w)
+{
+	uint64_t acked = vf_output_acked(w->out);
+	size_t i = 0;
+
+	while (i < w->n_inflight && w->inflight[i].ticket <= acked)
+		i++;
+	if (i == 0)
+		return;
+	memcpy(w->taken, w->inflight[i - 1].seq, sizeof(w->taken));
+	memmove(w->inflight, w->inflight + i,
+		(w->n_inflight - i) * sizeof(*w->inflight));
+	w->n_inflight -= i;
+}
+
+static bool add_inflight(struct worker *w, const char *seq)
+{
+	if (w->n_inflight == w->cap_inflight) {
+		size_t cap = w->cap_inflight ? w->cap_inflight * 2 : 16;
+		struct inflight *p = realloc(w->inflight, cap * sizeof(*p));
+
+		if (p == NULL)
+			return false;
+		w->inflight = p;
+		w->cap_inflight = cap;
+	}
+	w->inflight[w->n_inflight].ticket = w->out->written;
+	snprintf(w->inflight[w->n_inflight].seq, VF_SEQ_MAX, "%s", seq);
+	w->n_inflight++;
+	return true;
+}
+
+/* Checkpoints what the output has acknowledged, if it is new. */
 static void checkpoint_taken(struct worker *w)
 {
+	settle(w);
 	if (w->taken[0] != '\0' && strcmp(w->taken, w->checkpointed) != 0)
 		store_checkpoint(w, w->taken);
 }
@@ -198,9 +208,10 @@ static bool position(struct worker *w)
 	unsigned attempt = 0;
 	char err[512];
 
-	if (w->taken[0] != '\0') {
+	if (w->read[0] != '\0') {
+		/* what was read is in the output's hands: go on after it */
 		type = VF_ITER_AFTER_SEQUENCE;
-		seq = w->taken;
+		seq = w->read;
 	} else if (w->start_seq[0] != '\0') {
 		type = VF_ITER_AFTER_SEQUENCE;
 		seq = w->start_seq;
@@ -233,7 +244,7 @@ static bool position(struct worker *w)
 	return false;
 }
 
-/* Decodes one batch; false when the output failed. */
+/* Decodes one batch; false when the output refused (failed or stopping). */
 static bool process(struct worker *w, const struct vf_kinesis_batch *b)
 {
 	const struct vf_config_kinesis *kc = &w->c->o->cfg->kinesis;
@@ -253,10 +264,14 @@ static bool process(struct worker *w, const struct vf_kinesis_batch *b)
 		    b->records[i].len, &rm))
 			return false;
 	}
-	if (!vf_output_flush(&w->c->locked))
+	if (!vf_output_flush(w->out))
 		return false;
-	if (b->n > 0)
-		snprintf(w->taken, sizeof(w->taken), "%s", b->records[b->n - 1].seq);
+	if (b->n > 0) {
+		snprintf(w->read, sizeof(w->read), "%s", b->records[b->n - 1].seq);
+		if (!add_inflight(w, w->read))
+			return false;
+	}
+	settle(w);
 	atomic_fetch_add(&w->c->totals->records, b->n);
 	atomic_fetch_add(&w->c->totals->bytes, b->bytes);
 	atomic_fetch_add(&w->c->totals->flows, w->pl.stats.flows - flows0);
@@ -309,10 +324,16 @@ static void read_shard(struct worker *w)
 		attempt = 0;
 		atomic_store(&w->sh->millis_behind, b.millis_behind);
 		if (!process(w, &b)) {
-			fail(w->c, w->sh->info.id, "the output failed");
+			if (!stopping(w->c))
+				fail(w->c, w->sh->info.id, "the output failed");
 			return;
 		}
 		if (b.shard_end) {
+			/* SHARD_END only once everything read is delivered */
+			if (!vf_output_wait(w->out, w->out->written, 0, true))
+				return;
+			settle(w);
+			checkpoint_taken(w);
 			if (store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
 				log_info("%s: read to its end", w->sh->info.id);
 				pthread_mutex_lock(&w->c->mu);
@@ -349,8 +370,16 @@ static void *worker_main(void *arg)
 
 	w.seed = (unsigned)(now_ms() ^ (uintptr_t)sh);
 	w.k = vf_kinesis_create(&ko);
-	if (w.k == NULL || !vf_pipeline_init(&w.pl, c->o->dopts,
-	    cfg->output.source, &c->locked)) {
+	if (w.k == NULL) {
+		fail(c, sh->info.id, "out of memory");
+		goto done;
+	}
+	w.out = vf_output_open(c->o->outputs);
+	if (w.out == NULL) {
+		fail(c, sh->info.id, "cannot open the output");
+		goto done;
+	}
+	if (!vf_pipeline_init(&w.pl, c->o->dopts, cfg->output.source, w.out)) {
 		fail(c, sh->info.id, "out of memory");
 		goto done;
 	}
@@ -379,10 +408,15 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&c->mu);
 	finished = sh->state == SHARD_FINISHED;
 	pthread_mutex_unlock(&c->mu);
-	/* drain: whatever the output took is checkpointed */
+	/* drain: whatever the output acknowledges in time is checkpointed */
 	if (!finished) {
-		if (vf_output_flush(&c->locked))
-			checkpoint_taken(&w);
+		if (!vf_output_wait(w.out, w.out->written, DRAIN_TIMEOUT_MS,
+		    false))
+			log_warnx("%s: %llu messages not acknowledged at shutdown; "
+				"they will be read again", sh->info.id,
+				(unsigned long long)(w.out->written -
+				vf_output_acked(w.out)));
+		checkpoint_taken(&w);
 		pthread_mutex_lock(&c->mu);
 		if (sh->state == SHARD_RUNNING)
 			sh->state = SHARD_STOPPED;
@@ -391,6 +425,8 @@ static void *worker_main(void *arg)
 done:
 	if (w.pl_ready)
 		vf_pipeline_finish(&w.pl);
+	vf_output_destroy(w.out);
+	free(w.inflight);
 	vf_kinesis_destroy(w.k);
 	pthread_mutex_lock(&c->mu);
 	if (sh->state == SHARD_RUNNING)
@@ -539,9 +575,6 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 	c.o = opts;
 	c.totals = totals ? totals : &c.own_totals;
 	pthread_mutex_init(&c.mu, NULL);
-	pthread_mutex_init(&c.out_mu, NULL);
-	c.locked.ops = &locked_ops;
-	c.locked.name = opts->out->name;
 	k = vf_kinesis_create(&ko);
 	if (k == NULL) {
 		log_errorx("out of memory");
@@ -593,6 +626,5 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 	free(c.shards);
 	vf_kinesis_destroy(k);
 	pthread_mutex_destroy(&c.mu);
-	pthread_mutex_destroy(&c.out_mu);
 	return rc;
 }

@@ -76,3 +76,21 @@ void log_fatal(bool with_errno, const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+bool log_ratelimit(struct log_ratelimit *rl, uint64_t period_ms,
+	uint64_t *held)
+{
+	struct timespec ts;
+	uint_fast64_t now, next;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint_fast64_t)ts.tv_sec * 1000 + (uint_fast64_t)ts.tv_nsec / 1000000;
+	next = atomic_load(&rl->next_ms);
+	if (now < next || !atomic_compare_exchange_strong(&rl->next_ms, &next,
+	    now + period_ms)) {
+		atomic_fetch_add(&rl->held, 1);
+		return false;
+	}
+	*held = atomic_exchange(&rl->held, 0);
+	return true;
+}

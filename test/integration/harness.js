@@ -71,7 +71,8 @@ function putCorpus(endpoint, stream, dir, n, seed, first, ...extra) {
 }
 
 // opts.kinesis: more lines for the kinesis section ("max_records: 1");
-// opts.interval: checkpoint.interval (default 500ms).
+// opts.interval: checkpoint.interval (default 500ms);
+// opts.output: the lines of the output section (default: type stdout).
 function writeConfig(dir, endpoint, stream, opts = {}) {
   const file = path.join(dir, 'vpcflowd.yml');
   const more = (opts.kinesis || []).map((l) => `\n  ${l}`).join('');
@@ -90,7 +91,7 @@ flow_logs:
     - name: /vpc/custom
       format: "\${version} \${srcaddr} \${dstaddr} \${srcport} \${dstport} \${protocol} \${start} \${end} \${type} \${packets} \${bytes} \${account-id} \${vpc-id} \${subnet-id} \${instance-id} \${interface-id} \${region} \${az-id} \${sublocation-type} \${sublocation-id} \${action} \${tcp-flags} \${pkt-srcaddr} \${pkt-dstaddr} \${pkt-src-aws-service} \${pkt-dst-aws-service} \${traffic-path} \${flow-direction} \${log-status}"
 output:
-  type: stdout
+${(opts.output || ['type: stdout']).map((l) => `  ${l}`).join('\n')}
 log:
   level: info
 `);
@@ -104,7 +105,8 @@ const awsEnv = {
 };
 
 // Runs vpcflowd until `until(state)` holds (or timeoutMs), then SIGTERM.
-function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
+// For outputs other than stdout, `done()` is asked every 100 ms instead.
+function runVpcflowd(config, { until, done, timeoutMs = 60000, env = {} } = {}) {
   return new Promise((resolve) => {
     const child = spawn(bin, ['run', '-c', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,6 +120,7 @@ function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
       }
     };
     const timer = setTimeout(stop, timeoutMs);
+    const poll = done ? setInterval(() => { if (done()) stop(); }, 100) : null;
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
       const doc = JSON.parse(line);
       state.docs++;
@@ -129,6 +132,7 @@ function runVpcflowd(config, { until, timeoutMs = 60000, env = {} } = {}) {
     child.stderr.on('data', (d) => { state.stderr += d; });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolve({ ...state, code, signal });
     });
   });

@@ -1,0 +1,242 @@
+/*
+ * gelf_http: one POST to output.url a message, over one keep-alive
+ * connection per output (Graylog's GELF HTTP input answers 202).
+ *
+ * write() is synchronous: it returns once the message is settled, so
+ * acked always equals written. Any 2xx is delivered; 5xx, 408, 429 and
+ * network errors are retried with backoff until they pass or *stop is
+ * set; any other answer is the server refusing this message for good (a
+ * counted error, and the message is settled).
+ */
+#include "output_internal.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+#include "compress.h"
+#include "vpcflowd/http.h"
+#include "vpcflowd/log.h"
+
+#define LOG_PERIOD_MS 10000
+#define MAX_RESPONSE (1u << 20)        /* the body is never read */
+#define MAX_BODY ((size_t)1 << 30)     /* the compressed body's buffer cap */
+#define RETRY_AFTER_CAP_MS 30000
+
+enum outcome { DELIVERED, REJECTED, RETRY };
+
+struct http_output {
+	struct vf_output base;
+	const struct vf_config_output *oc;
+	struct vf_http *h;
+	struct vf_compress *z;      /* NULL: the body is the document */
+	struct vf_buf zbody;        /* the compressed body, reused */
+	unsigned seed;              /* backoff jitter */
+};
+
+/* Shared by every gelf_http output: the log, not each thread, is limited. */
+static struct log_ratelimit rl_retry, rl_reject, rl_insecure;
+
+/* One attempt: sorts the answer into delivered, rejected or retry. */
+static enum outcome post_once(struct http_output *ho, const void *body,
+	size_t len)
+{
+	enum vf_http_result r = vf_http_send(ho->h, body, len);
+	long st = vf_http_status(ho->h);
+	uint64_t held;
+
+	if (r == VF_HTTP_OK && st >= 200 && st <= 299)
+		return DELIVERED;
+	if (r != VF_HTTP_OK) {
+		if (log_ratelimit(&rl_retry, LOG_PERIOD_MS, &held))
+			log_warnx("output gelf_http: POST %s: %s; retrying "
+				"(%llu like this held back)", ho->oc->url,
+				vf_http_error(ho->h), (unsigned long long)held);
+		return RETRY;
+	}
+	if (st >= 500 || st == 408 || st == 429) {
+		if (log_ratelimit(&rl_retry, LOG_PERIOD_MS, &held))
+			log_warnx("output gelf_http: POST %s: HTTP %ld; retrying "
+				"(%llu like this held back)", ho->oc->url, st,
+				(unsigned long long)held);
+		return RETRY;
+	}
+	if (log_ratelimit(&rl_reject, LOG_PERIOD_MS, &held))
+		log_warnx("output gelf_http: POST %s: HTTP %ld; message dropped "
+			"(%llu like this held back)", ho->oc->url, st,
+			(unsigned long long)held);
+	return REJECTED;
+}
+
+/* The pause before the next attempt: backoff, or what the server asked. */
+static uint64_t retry_delay(struct http_output *ho, unsigned attempt)
+{
+	uint64_t ms = vf_output_backoff_ms(attempt, &ho->seed);
+	const char *ra = NULL;
+	char *end;
+	unsigned long secs;
+
+	if (vf_http_status(ho->h) == 429 || vf_http_status(ho->h) == 503)
+		ra = vf_http_header(ho->h, "Retry-After");
+	if (ra == NULL)
+		return ms;
+	/* seconds only: an HTTP date is rare enough to ignore */
+	secs = strtoul(ra, &end, 10);
+	if (end == ra || *end != '\0')
+		return ms;
+	if (secs > RETRY_AFTER_CAP_MS / 1000)
+		secs = RETRY_AFTER_CAP_MS / 1000;
+	return secs * 1000 > ms ? secs * 1000 : ms;
+}
+
+/* Posts until the server settles it. False when *stop came first. */
+static bool post(struct http_output *ho, const void *body, size_t len,
+	size_t gelf_len)
+{
+	struct vf_output_counters *c = ho->base.counters;
+	enum outcome out;
+
+	for (unsigned attempt = 0;; attempt++) {
+		if (vf_output_stopping(&ho->base))
+			return false;
+		if (attempt > 0)
+			atomic_fetch_add(&c->retries, 1);
+		out = post_once(ho, body, len);
+		if (out != RETRY)
+			break;
+		vf_output_set_down(&ho->base, true);
+		vf_output_nap(&ho->base, retry_delay(ho, attempt), true);
+	}
+	if (atomic_load_explicit(&c->down_since_ms, memory_order_relaxed))
+		vf_output_set_down(&ho->base, false);
+	if (out == DELIVERED) {
+		atomic_fetch_add(&c->messages, 1);
+		atomic_fetch_add(&c->bytes, gelf_len);
+	} else {
+		atomic_fetch_add(&c->errors, 1);
+	}
+	return true;
+}
+
+static bool http_write(struct vf_output *o, const char *msg, size_t len,
+	const char *key, size_t keylen)
+{
+	struct http_output *ho = (struct http_output *)o;
+	const void *body = msg;
+	size_t blen = len;
+
+	(void)key;
+	(void)keylen;
+	if (ho->z != NULL) {
+		vf_buf_reset(&ho->zbody);
+		if (!vf_compress_append(ho->z, msg, len, &ho->zbody)) {
+			log_warnx("output gelf_http: cannot compress a %zu-byte "
+				"message: out of memory", len);
+			return false;
+		}
+		body = ho->zbody.data;
+		blen = ho->zbody.len;
+	}
+	if (!post(ho, body, blen, len))
+		return false;
+	o->written++;
+	o->acked++;
+	return true;
+}
+
+/* Nothing is ever buffered. */
+static bool http_flush(struct vf_output *o)
+{
+	(void)o;
+	return true;
+}
+
+static void http_poll(struct vf_output *o)
+{
+	(void)o;
+}
+
+static void http_destroy(struct vf_output *o)
+{
+	struct http_output *ho = (struct http_output *)o;
+
+	vf_http_destroy(ho->h);
+	vf_compress_destroy(ho->z);
+	vf_buf_finish(&ho->zbody);
+	free(ho);
+}
+
+static const struct vf_output_ops http_ops = {
+	http_write, http_flush, http_poll, http_destroy,
+};
+
+/* ---- making one ---- */
+
+static struct vf_http *open_http(const struct vf_config_output *oc,
+	const atomic_int *stop)
+{
+	const struct vf_config_tls *tc = &oc->tls;
+	struct vf_http_opts opts = {
+		.insecure = !tc->verify,
+		.ca_file = tc->ca_file,
+		.cert_file = tc->cert_file,
+		.key_file = tc->key_file,
+		.max_response = MAX_RESPONSE,
+		/* a request hanging at shutdown is abandoned, not waited for */
+		.cancel = stop,
+	};
+	uint64_t held;
+
+	if (!tc->verify && strncasecmp(oc->url, "https:", 6) == 0 &&
+	    log_ratelimit(&rl_insecure, 3600 * 1000, &held))
+		log_warnx("output gelf_http: tls.verify is off: the server's "
+			"certificate and name are not checked");
+	return vf_http_create(&opts);
+}
+
+/* Every request is the same POST: set it up once. */
+static bool prepare(struct http_output *ho)
+{
+	const char *headers[2] = { "Content-Type: application/json" };
+	size_t n = 1;
+
+	if (ho->oc->compression == VF_CONFIG_COMPRESSION_GZIP)
+		headers[n++] = "Content-Encoding: gzip";
+	else if (ho->oc->compression == VF_CONFIG_COMPRESSION_ZLIB)
+		headers[n++] = "Content-Encoding: deflate";   /* zlib framing */
+	return vf_http_prepare(ho->h, "POST", ho->oc->url, headers, n);
+}
+
+struct vf_output *vf_output_http_create(struct vf_output_group *g)
+{
+	const struct vf_config_output *oc = g->oc;
+	struct http_output *ho;
+	char host[512];
+
+	if (oc->url == NULL || !vf_http_host_of(oc->url, host, sizeof(host))) {
+		log_warnx("output gelf_http: bad or missing url");
+		return NULL;
+	}
+	ho = calloc(1, sizeof(*ho));
+	if (ho == NULL)
+		goto nomem;
+	vf_output_base_init(&ho->base, &http_ops, "gelf_http", g->stop,
+		&g->counters);
+	ho->oc = oc;
+	ho->seed = (unsigned)vf_output_now_ms() ^ (unsigned)(uintptr_t)ho;
+	vf_buf_init(&ho->zbody, MAX_BODY);
+	if (oc->compression != VF_CONFIG_COMPRESSION_NONE) {
+		ho->z = vf_compress_create(oc->compression, 0);
+		if (ho->z == NULL)
+			goto fail;
+	}
+	ho->h = open_http(oc, g->stop);
+	if (ho->h == NULL || !prepare(ho))
+		goto nomem;
+	return &ho->base;
+nomem:
+	log_warnx("output gelf_http: out of memory");
+fail:
+	if (ho != NULL)
+		http_destroy(&ho->base);
+	return NULL;
+}
