@@ -38,7 +38,8 @@ struct vf_output_counters {
 	atomic_uint_fast64_t bytes;      /* delivered GELF bytes, before compression */
 	atomic_uint_fast64_t errors;     /* messages given up (logged) */
 	atomic_uint_fast64_t retries;    /* reconnects, resent batches, retried requests */
-	atomic_int_fast64_t down_since_ms;   /* CLOCK_MONOTONIC ms; 0 while up */
+	atomic_int_fast64_t down_since_ms;   /* CLOCK_MONOTONIC ms; 0 while all are up */
+	atomic_uint_fast32_t outputs_down;   /* how many outputs are down now */
 };
 
 struct vf_output_ops {
@@ -50,7 +51,12 @@ struct vf_output_ops {
 	 */
 	bool (*write)(struct vf_output *o, const char *msg, size_t len,
 		const char *key, size_t keylen);
-	/* Sends whatever is buffered; does not wait for acknowledgements. */
+	/*
+	 * Sends whatever is buffered; does not wait for acknowledgements.
+	 * False when the output failed for good, or when *stop is set and
+	 * nothing more can be acknowledged (no connection left): callers
+	 * waiting for acknowledgements give up then.
+	 */
 	bool (*flush)(struct vf_output *o);
 	/* Brings o->acked up to date without blocking. */
 	void (*poll)(struct vf_output *o);
@@ -65,6 +71,7 @@ struct vf_output {
 	struct vf_output_counters own;
 	uint64_t written;                    /* messages taken */
 	uint64_t acked;                      /* settled, from the first; <= written */
+	bool down;                           /* counted in counters->outputs_down */
 };
 
 struct vf_output_group;
@@ -126,7 +133,10 @@ void vf_output_nap(const struct vf_output *o, uint64_t ms, bool honour_stop);
 /* Full-jitter exponential backoff: 100 ms doubling to 10 s. */
 uint64_t vf_output_backoff_ms(unsigned attempt, unsigned *seed);
 uint64_t vf_output_now_ms(void);
-/* Marks the destination down (from now, if not already) or up. */
+/*
+ * Marks this output's destination down or up. The group is down from the
+ * moment the first of its outputs goes down until the last comes back.
+ */
 void vf_output_set_down(struct vf_output *o, bool down);
 
 /*

@@ -222,6 +222,8 @@ static const struct key output_keys[] = {
 	  .names = compression_names, .def = "none" },
 	{ "chunk_size", K_UINT, 0, CFG(output.chunk_size),
 	  .min = 128, .max = 65495, .def = "1420" },
+	{ "resend_window", K_SIZE, 0, CFG(output.resend_window),
+	  .max = 1024ull * MIB, .def = "4MiB" },
 	{ "tls", K_SECTION, 0, 0, .sub = &tls_section },
 	{ "source", K_STR, F_NONEMPTY, CFG(output.source),
 	  .def = "aws-flowlogs" },

@@ -106,8 +106,7 @@ static bool post(struct http_output *ho, const void *body, size_t len,
 		vf_output_set_down(&ho->base, true);
 		vf_output_nap(&ho->base, retry_delay(ho, attempt), true);
 	}
-	if (atomic_load_explicit(&c->down_since_ms, memory_order_relaxed))
-		vf_output_set_down(&ho->base, false);
+	vf_output_set_down(&ho->base, false);
 	if (out == DELIVERED) {
 		atomic_fetch_add(&c->messages, 1);
 		atomic_fetch_add(&c->bytes, gelf_len);

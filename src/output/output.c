@@ -55,13 +55,18 @@ uint64_t vf_output_backoff_ms(unsigned attempt, unsigned *seed)
 
 void vf_output_set_down(struct vf_output *o, bool down)
 {
-	int_fast64_t zero = 0;
+	struct vf_output_counters *c = o->counters;
 
-	if (down)
-		atomic_compare_exchange_strong(&o->counters->down_since_ms,
-			&zero, (int_fast64_t)vf_output_now_ms());
-	else
-		atomic_store(&o->counters->down_since_ms, 0);
+	if (down == o->down)
+		return;
+	o->down = down;
+	if (down) {
+		if (atomic_fetch_add(&c->outputs_down, 1) == 0)
+			atomic_store(&c->down_since_ms,
+				(int_fast64_t)vf_output_now_ms());
+	} else if (atomic_fetch_sub(&c->outputs_down, 1) == 1) {
+		atomic_store(&c->down_since_ms, 0);
+	}
 }
 
 void vf_output_base_init(struct vf_output *o, const struct vf_output_ops *ops,
@@ -88,11 +93,10 @@ bool vf_output_wait(struct vf_output *o, uint64_t ticket, uint64_t timeout_ms,
 		if (timeout_ms && vf_output_now_ms() - start >= timeout_ms)
 			return false;
 		/*
-		 * A flush refused while stopping may still see acknowledgements
-		 * of what is already sent: keep polling until the timeout. Any
-		 * other refusal is final.
+		 * A refused flush means nothing more can come: the output failed,
+		 * or it is stopping and has no connection to wait on.
 		 */
-		if (!vf_output_flush(o) && !vf_output_stopping(o))
+		if (!vf_output_flush(o))
 			return vf_output_acked(o) >= ticket;
 		if (vf_output_acked(o) >= ticket)
 			return true;
@@ -104,8 +108,10 @@ bool vf_output_wait(struct vf_output *o, uint64_t ticket, uint64_t timeout_ms,
 
 void vf_output_destroy(struct vf_output *o)
 {
-	if (o != NULL)
-		o->ops->destroy(o);
+	if (o == NULL)
+		return;
+	vf_output_set_down(o, false);
+	o->ops->destroy(o);
 }
 
 /* ---- stdout ---- */

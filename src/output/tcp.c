@@ -8,11 +8,15 @@
  * write). Messages are kept in one buffer until acknowledged, and are sent
  * again on a new connection if the old one breaks first.
  *
- * A receiver that dies with bytes its TCP acknowledged but it never read
- * resets the connection instead of closing it. After a reset, the last
- * RETAIN bytes of acknowledged messages are sent again too: duplicates
- * rather than losses. After an orderly close (the receiver read everything
- * it acknowledged) only what was unacknowledged is sent again.
+ * A TCP acknowledgement only means the receiver's kernel has the bytes:
+ * a receiver that dies, or a proxy that closes, may never pass them on.
+ * So on every new connection the last output.resend_window bytes of
+ * acknowledged messages are sent again too (duplicates rather than
+ * losses; Graylog's default receive buffer is 1 MiB, the default window
+ * 4 MiB). And a new connection is on probation for PROBATION_MS: its
+ * acknowledgements count only once it has stood that long, so a server
+ * that takes the bytes and then refuses the session (a TLS 1.3 server
+ * rejecting the client certificate after the handshake) settles nothing.
  *
  * The buffer, as positions in the stream of framed messages this output
  * was given (not per connection):
@@ -53,9 +57,10 @@ enum { STATE_ESTABLISHED = 1, STATE_CLOSE_WAIT = 8 };
 
 #define SEND_CHUNK (64u * 1024)           /* send once this much is pending */
 #define MAX_UNACKED (4u * 1024 * 1024)    /* write blocks beyond this */
-#define RETAIN (2u * 1024 * 1024)         /* acked bytes kept for a reset */
-#define BUF_START (8u * 1024 * 1024)      /* compacted about every 6 MiB */
+#define BUF_MIN (8u * 1024 * 1024)        /* compacted when full */
 #define CONNECT_TIMEOUT_MS 5000
+#define PROBATION_MS 1000
+#define USER_TIMEOUT_MS 30000             /* unacknowledged data: the peer is gone */
 #define STOP_SEND_MS 2000                 /* sending on while stopping */
 
 struct cut {
@@ -72,6 +77,7 @@ struct tcp_output {
 	int fd;                     /* -1: not connected */
 	SSL *ssl;
 	bool peer_closed;           /* saw an orderly close (FIN) */
+	uint64_t probation_end;     /* acks of this connection count from then */
 	uint64_t acked_base;        /* tcpi_bytes_acked right after connecting */
 	uint64_t wire;              /* bytes written on this connection (plain TCP) */
 
@@ -84,6 +90,7 @@ struct tcp_output {
 
 	struct cut *cuts;           /* ascending pos; all > keep_pos */
 	size_t n_cuts, cap_cuts;
+	uint64_t retain;            /* output.resend_window */
 	unsigned attempt;
 	unsigned seed;
 };
@@ -121,13 +128,51 @@ static bool tcp_info(int fd, struct tcp_info *ti)
 		sizeof(ti->tcpi_bytes_acked);
 }
 
+/*
+ * Waits for events on fd up to timeout_ms, in slices that give up early
+ * when a stop is asked for. Returns poll's revents, or 0.
+ */
+static short wait_fd(const struct tcp_output *t, int fd, short events,
+	int timeout_ms)
+{
+	uint64_t end = vf_output_now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		uint64_t now = vf_output_now_ms();
+		int r;
+
+		if (now >= end || vf_output_stopping(&t->base))
+			return 0;
+		r = poll(&p, 1, end - now > 100 ? 100 : (int)(end - now));
+		if (r > 0)
+			return p.revents;
+		if (r < 0 && errno != EINTR)
+			return 0;
+	}
+}
+
+static void tune(int fd)
+{
+	int one = 1, idle = 30, intvl = 10, cnt = 3;
+	unsigned ut = USER_TIMEOUT_MS;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a vanished peer is noticed in seconds, not after 15 min of retries */
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 /* A non-blocking connect to one address, waited for up to the timeout. */
-static int connect_one(const struct addrinfo *ai, char *err, size_t errlen)
+static int connect_one(const struct tcp_output *t, const struct addrinfo *ai,
+	char *err, size_t errlen)
 {
 	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		SOCK_CLOEXEC, ai->ai_protocol), one = 1, e = 0;
+		SOCK_CLOEXEC, ai->ai_protocol), e = 0;
 	socklen_t el = sizeof(e);
-	struct pollfd p;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -138,9 +183,8 @@ static int connect_one(const struct addrinfo *ai, char *err, size_t errlen)
 			snprintf(err, errlen, "connect: %s", strerror(errno));
 			goto fail;
 		}
-		p.fd = fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, CONNECT_TIMEOUT_MS) != 1) {
+		if (!(wait_fd(t, fd, POLLOUT, CONNECT_TIMEOUT_MS) &
+		    (POLLOUT | POLLERR | POLLHUP))) {
 			snprintf(err, errlen, "connect: timed out");
 			goto fail;
 		}
@@ -149,8 +193,7 @@ static int connect_one(const struct addrinfo *ai, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	tune(fd);
 	return fd;
 fail:
 	close(fd);
@@ -171,7 +214,7 @@ static bool try_connect(struct tcp_output *t, char *err, size_t errlen)
 		return false;
 	}
 	for (struct addrinfo *ai = res; ai != NULL && t->fd < 0; ai = ai->ai_next)
-		t->fd = connect_one(ai, err, errlen);
+		t->fd = connect_one(t, ai, err, errlen);
 	freeaddrinfo(res);
 	if (t->fd < 0)
 		return false;
@@ -184,9 +227,10 @@ static bool try_connect(struct tcp_output *t, char *err, size_t errlen)
 	t->acked_base = ti.tcpi_bytes_acked;
 	t->wire = 0;
 	t->peer_closed = false;
+	t->probation_end = vf_output_now_ms() + PROBATION_MS;
 	if (t->tls != NULL) {
 		t->ssl = vf_tls_connect(t->tls, t->fd, t->oc->host,
-			CONNECT_TIMEOUT_MS, err, errlen);
+			CONNECT_TIMEOUT_MS, t->base.stop, err, errlen);
 		if (t->ssl == NULL) {
 			disconnect(t);
 			return false;
@@ -254,7 +298,8 @@ static void update_acks(struct tcp_output *t)
 	struct tcp_info ti;
 	uint64_t acked_wire, pos = t->acked_pos, msgs = t->base.acked;
 
-	if (t->fd < 0 || !tcp_info(t->fd, &ti))
+	if (t->fd < 0 || vf_output_now_ms() < t->probation_end || !alive(t) ||
+	    !tcp_info(t->fd, &ti))
 		return;
 	/*
 	 * After a reset the kernel empties the send queue; only the
@@ -285,7 +330,7 @@ static void update_acks(struct tcp_output *t)
 }
 
 /*
- * Moves keep_pos up to the last cut that leaves at least RETAIN
+ * Moves keep_pos up to the last cut that leaves at least resend_window
  * acknowledged bytes behind acked_pos. The bytes before keep_pos are
  * dropped only when room() needs the space, so the buffer is moved
  * rarely, not on every acknowledgement.
@@ -295,7 +340,7 @@ static void trim(struct tcp_output *t)
 	size_t k = 0;
 
 	while (k < t->n_cuts && t->cuts[k].pos <= t->acked_pos &&
-	    t->acked_pos - t->cuts[k].pos >= RETAIN)
+	    t->acked_pos - t->cuts[k].pos >= t->retain)
 		t->keep_pos = t->cuts[k++].pos;
 	if (k == 0)
 		return;
@@ -406,12 +451,8 @@ static void broken(struct tcp_output *t, const char *why)
 	if (log_ratelimit(&rl_down, 10000, &held))
 		log_warnx("gelf_tcp %s: %s; reconnecting (%llu more like this)",
 			t->peer, why, (unsigned long long)held);
-	/*
-	 * A reset may have thrown away what the receiver acknowledged but
-	 * never read: send the retained part again too. An orderly close
-	 * means it read all it acknowledged.
-	 */
-	t->sent_pos = t->peer_closed ? t->acked_pos : t->keep_pos;
+	/* the new connection starts with the resend window (see the top) */
+	t->sent_pos = t->keep_pos;
 	if (t->sent_pos < end_pos(t))
 		atomic_fetch_add(&t->base.counters->retries, 1);
 	disconnect(t);
@@ -485,14 +526,14 @@ static bool room(struct tcp_output *t, size_t n)
 		update_acks(t);
 		trim(t);
 		if (end_pos(t) - t->acked_pos + n > MAX_UNACKED)
-			vf_output_nap(&t->base, 1, true);
+			vf_output_nap(&t->base, 5, true);
 		if (vf_output_stopping(&t->base))
 			return false;
 	}
 	if (t->len + n > t->cap)
 		compact(t);
 	if (t->len + n > t->cap) {
-		size_t cap = t->cap ? t->cap : BUF_START;
+		size_t cap = t->cap ? t->cap : (size_t)(2 * t->retain) + BUF_MIN;
 		char *b;
 
 		while (cap < t->len + n)
@@ -521,8 +562,9 @@ static bool tcp_write(struct vf_output *o, const char *msg, size_t len,
 	t->buf[t->len + len] = '\0';
 	t->len += len + 1;
 	o->written++;
+	/* taken: a failed send here is retried by the next write or flush */
 	if (end_pos(t) - t->sent_pos >= SEND_CHUNK)
-		return tcp_flush(o);
+		tcp_flush(o);
 	return true;
 }
 
@@ -533,10 +575,36 @@ static void tcp_poll(struct vf_output *o)
 	update_acks(t);
 }
 
+/*
+ * An orderly close: unread bytes from the server (a TLS session ticket)
+ * would make close() reset the connection, and a reset makes the
+ * receiver's kernel drop what its application has not read yet.
+ */
+static void close_gently(struct tcp_output *t)
+{
+	char junk[512];
+
+	if (t->fd < 0 || !alive(t))
+		return;
+	if (t->ssl != NULL)
+		SSL_shutdown(t->ssl);
+	shutdown(t->fd, SHUT_WR);
+	for (int i = 0; i < 10; i++) {
+		ssize_t n;
+
+		if (!(wait_fd(t, t->fd, POLLIN, 100) & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = recv(t->fd, junk, sizeof(junk), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+}
+
 static void tcp_destroy(struct vf_output *o)
 {
 	struct tcp_output *t = (struct tcp_output *)o;
 
+	close_gently(t);
 	disconnect(t);
 	free(t->buf);
 	free(t->cuts);
@@ -560,6 +628,7 @@ struct vf_output *vf_output_tcp_create(struct vf_output_group *g)
 	t->oc = g->oc;
 	t->tls = g->tls;
 	t->fd = -1;
+	t->retain = g->oc->resend_window;
 	snprintf(t->peer, sizeof(t->peer), "%s:%u", g->oc->host, g->oc->port);
 	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
 		t->seed = (unsigned)vf_output_now_ms();

@@ -6,6 +6,9 @@
 #include "tls.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <poll.h>
 #include <string.h>
 
@@ -83,9 +86,11 @@ static bool is_ip(const char *host)
 }
 
 struct ssl_st *vf_tls_connect(struct ssl_ctx_st *ctx, int fd, const char *host,
-	int timeout_ms, char *err, size_t errlen)
+	int timeout_ms, const atomic_int *stop, char *err, size_t errlen)
 {
 	SSL *ssl = SSL_new(ctx);
+	uint64_t end;
+	struct timespec ts;
 
 	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
 		vf_tls_error(err, errlen, "TLS");
@@ -102,9 +107,13 @@ struct ssl_st *vf_tls_connect(struct ssl_ctx_st *ctx, int fd, const char *host,
 		vf_tls_error(err, errlen, "TLS");
 		goto fail;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+		(uint64_t)timeout_ms;
 	for (;;) {
 		int r = SSL_connect(ssl), e;
 		struct pollfd p = { .fd = fd };
+		uint64_t now;
 
 		if (r == 1)
 			return ssl;
@@ -123,8 +132,16 @@ struct ssl_st *vf_tls_connect(struct ssl_ctx_st *ctx, int fd, const char *host,
 				vf_tls_error(err, errlen, "TLS handshake");
 			goto fail;
 		}
-		if (poll(&p, 1, timeout_ms) <= 0) {
+		/* the whole handshake within timeout_ms; a stop cuts it short */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		if (now >= end || (stop != NULL && atomic_load(stop))) {
 			snprintf(err, errlen, "TLS handshake: timed out");
+			goto fail;
+		}
+		if (poll(&p, 1, end - now > 100 ? 100 : (int)(end - now)) < 0 &&
+		    errno != EINTR) {
+			snprintf(err, errlen, "TLS handshake: %s", strerror(errno));
 			goto fail;
 		}
 	}

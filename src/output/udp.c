@@ -272,10 +272,7 @@ static bool batch_send(struct udp_output *u)
 			batch_taken(u, (unsigned)r);
 			attempt = 0;
 			refused = 0;
-			/* a load, not a store: the counters are shared */
-			if (atomic_load_explicit(&u->base.counters->down_since_ms,
-			    memory_order_relaxed) != 0)
-				vf_output_set_down(&u->base, false);
+			vf_output_set_down(&u->base, false);
 			continue;
 		}
 		err = r < 0 ? errno : EAGAIN;

@@ -176,6 +176,12 @@ static void settle(struct worker *w)
 
 static bool add_inflight(struct worker *w, const char *seq)
 {
+	/* a batch that gave no message: it settles with the one before */
+	if (w->n_inflight > 0 &&
+	    w->inflight[w->n_inflight - 1].ticket == w->out->written) {
+		snprintf(w->inflight[w->n_inflight - 1].seq, VF_SEQ_MAX, "%s", seq);
+		return true;
+	}
 	if (w->n_inflight == w->cap_inflight) {
 		size_t cap = w->cap_inflight ? w->cap_inflight * 2 : 16;
 		struct inflight *p = realloc(w->inflight, cap * sizeof(*p));
@@ -330,17 +336,24 @@ static void read_shard(struct worker *w)
 		}
 		if (b.shard_end) {
 			/* SHARD_END only once everything read is delivered */
-			if (!vf_output_wait(w->out, w->out->written, 0, true))
+			if (!vf_output_wait(w->out, w->out->written, 0, true)) {
+				if (!stopping(w->c))
+					fail(w->c, w->sh->info.id, "the output failed");
 				return;
+			}
 			settle(w);
 			checkpoint_taken(w);
-			if (store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
-				log_info("%s: read to its end", w->sh->info.id);
-				pthread_mutex_lock(&w->c->mu);
-				w->sh->state = SHARD_FINISHED;
-				w->c->relist = true;
-				pthread_mutex_unlock(&w->c->mu);
+			/* children wait for this mark: keep trying until it is stored */
+			while (!store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
+				if (stopping(w->c))
+					return;
+				nap(w->c, backoff_ms(attempt++, &w->seed));
 			}
+			log_info("%s: read to its end", w->sh->info.id);
+			pthread_mutex_lock(&w->c->mu);
+			w->sh->state = SHARD_FINISHED;
+			w->c->relist = true;
+			pthread_mutex_unlock(&w->c->mu);
 			return;
 		}
 		snprintf(w->iterator, sizeof(w->iterator), "%s", b.next_iterator);
