@@ -71,6 +71,8 @@ sink tcp
 measure "gelf_tcp" "$(config tcp 'type: gelf_tcp' "port: $port")"
 sink http
 measure "gelf_http" "$(config http 'type: gelf_http' "url: http://127.0.0.1:$port/gelf")"
+measure "gelf_http, bulk_max_size 64KiB" "$(config httpbulk 'type: gelf_http' \
+	"url: http://127.0.0.1:$port/gelf" 'bulk_max_size: 64KiB')"
 mock=build/test/kafka/kafka_mock_cluster
 if [ -x "$mock" ]; then
 	mkfifo "$tmp/kin"

@@ -182,6 +182,7 @@ struct vf_config_output {
 	char *url;
 	enum vf_config_compression compression;   /* none */
 	unsigned chunk_size;   /* 1420 */
+	uint64_t bulk_max_size;   /* 0: gelf_http posts one message a request */
 	uint64_t resend_window;   /* 4MiB: gelf_tcp, acknowledged bytes sent again on a new connection */
 	struct vf_config_tls tls;
 	char *source;          /* "aws-flowlogs", the GELF host field */

@@ -222,6 +222,8 @@ static const struct key output_keys[] = {
 	  .names = compression_names, .def = "none" },
 	{ "chunk_size", K_UINT, 0, CFG(output.chunk_size),
 	  .min = 128, .max = 65495, .def = "1420" },
+	{ "bulk_max_size", K_SIZE, 0, CFG(output.bulk_max_size),
+	  .max = 1024ull * MIB, .def = "0" },
 	{ "resend_window", K_SIZE, 0, CFG(output.resend_window),
 	  .max = 1024ull * MIB, .def = "4MiB" },
 	{ "tls", K_SECTION, 0, 0, .sub = &tls_section },

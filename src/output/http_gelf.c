@@ -1,9 +1,12 @@
 /*
  * gelf_http: one POST to output.url a message, over one keep-alive
- * connection per output (Graylog's GELF HTTP input answers 202).
+ * connection per output (Graylog's GELF HTTP input answers 202). With
+ * output.bulk_max_size, messages are gathered one a line into POSTs of up
+ * to that size (Graylog's input then needs "Enable Bulk Receiving").
  *
- * write() is synchronous: it returns once the message is settled, so
- * acked always equals written. Any 2xx is delivered; 5xx, 408, 429 and
+ * write() is synchronous: it returns once the message is settled (in
+ * bulk, once the body it was gathered into is), so acked equals written
+ * after each write, or after each flush in bulk. Any 2xx is delivered; 5xx, 408, 429 and
  * network errors are retried with backoff until they pass or *stop is
  * set; any other answer is the server refusing this message for good (a
  * counted error, and the message is settled).
@@ -30,6 +33,9 @@ struct http_output {
 	struct vf_http *h;
 	struct vf_compress *z;      /* NULL: the body is the document */
 	struct vf_buf zbody;        /* the compressed body, reused */
+	size_t bulk_max;            /* output.bulk_max_size; 0: one message a POST */
+	struct vf_buf pending;      /* bulk: messages not posted yet, one a line */
+	uint64_t pending_msgs;
 	unsigned seed;              /* backoff jitter */
 };
 
@@ -88,9 +94,12 @@ static uint64_t retry_delay(struct http_output *ho, unsigned attempt)
 	return secs * 1000 > ms ? secs * 1000 : ms;
 }
 
-/* Posts until the server settles it. False when *stop came first. */
+/*
+ * Posts until the server settles it: n messages of gelf_len bytes in all.
+ * False when *stop came first.
+ */
 static bool post(struct http_output *ho, const void *body, size_t len,
-	size_t gelf_len)
+	size_t gelf_len, uint64_t n)
 {
 	struct vf_output_counters *c = ho->base.counters;
 	enum outcome out;
@@ -108,11 +117,46 @@ static bool post(struct http_output *ho, const void *body, size_t len,
 	}
 	vf_output_set_down(&ho->base, false);
 	if (out == DELIVERED) {
-		atomic_fetch_add(&c->messages, 1);
+		atomic_fetch_add(&c->messages, n);
 		atomic_fetch_add(&c->bytes, gelf_len);
 	} else {
-		atomic_fetch_add(&c->errors, 1);
+		atomic_fetch_add(&c->errors, n);
 	}
+	return true;
+}
+
+/* Compresses if asked, then posts; false when *stop came first. */
+static bool send_body(struct http_output *ho, const char *doc, size_t len,
+	uint64_t n)
+{
+	const void *body = doc;
+	size_t blen = len;
+
+	if (ho->z != NULL) {
+		vf_buf_reset(&ho->zbody);
+		if (!vf_compress_append(ho->z, doc, len, &ho->zbody)) {
+			log_warnx("output gelf_http: cannot compress a %zu-byte "
+				"body: out of memory", len);
+			return false;
+		}
+		body = ho->zbody.data;
+		blen = ho->zbody.len;
+	}
+	return post(ho, body, blen, len - (ho->bulk_max ? n : 0), n);
+}
+
+/* Bulk: posts the messages gathered so far, one a line. */
+static bool http_flush(struct vf_output *o)
+{
+	struct http_output *ho = (struct http_output *)o;
+
+	if (ho->pending_msgs == 0)
+		return true;
+	if (!send_body(ho, ho->pending.data, ho->pending.len, ho->pending_msgs))
+		return false;
+	o->acked += ho->pending_msgs;
+	ho->pending_msgs = 0;
+	vf_buf_reset(&ho->pending);
 	return true;
 }
 
@@ -120,32 +164,28 @@ static bool http_write(struct vf_output *o, const char *msg, size_t len,
 	const char *key, size_t keylen)
 {
 	struct http_output *ho = (struct http_output *)o;
-	const void *body = msg;
-	size_t blen = len;
 
 	(void)key;
 	(void)keylen;
-	if (ho->z != NULL) {
-		vf_buf_reset(&ho->zbody);
-		if (!vf_compress_append(ho->z, msg, len, &ho->zbody)) {
-			log_warnx("output gelf_http: cannot compress a %zu-byte "
-				"message: out of memory", len);
+	if (ho->bulk_max == 0) {
+		if (!send_body(ho, msg, len, 1))
 			return false;
-		}
-		body = ho->zbody.data;
-		blen = ho->zbody.len;
+		o->written++;
+		o->acked++;
+		return true;
 	}
-	if (!post(ho, body, blen, len))
+	if (vf_output_stopping(o))
 		return false;
+	if (ho->pending_msgs > 0 && ho->pending.len + len + 1 > ho->bulk_max &&
+	    !http_flush(o))
+		return false;
+	if (!vf_buf_append(&ho->pending, msg, len) ||
+	    !vf_buf_append(&ho->pending, "\n", 1)) {
+		log_warnx("output gelf_http: out of memory");
+		return false;
+	}
+	ho->pending_msgs++;
 	o->written++;
-	o->acked++;
-	return true;
-}
-
-/* Nothing is ever buffered. */
-static bool http_flush(struct vf_output *o)
-{
-	(void)o;
 	return true;
 }
 
@@ -161,6 +201,7 @@ static void http_destroy(struct vf_output *o)
 	vf_http_destroy(ho->h);
 	vf_compress_destroy(ho->z);
 	vf_buf_finish(&ho->zbody);
+	vf_buf_finish(&ho->pending);
 	free(ho);
 }
 
@@ -223,6 +264,8 @@ struct vf_output *vf_output_http_create(struct vf_output_group *g)
 	ho->oc = oc;
 	ho->seed = (unsigned)vf_output_now_ms() ^ (unsigned)(uintptr_t)ho;
 	vf_buf_init(&ho->zbody, MAX_BODY);
+	ho->bulk_max = (size_t)oc->bulk_max_size;
+	vf_buf_init(&ho->pending, MAX_BODY);
 	if (oc->compression != VF_CONFIG_COMPRESSION_NONE) {
 		ho->z = vf_compress_create(oc->compression, 0);
 		if (ho->z == NULL)

@@ -99,16 +99,21 @@ static struct log_ratelimit kafka_lib_rl;
 
 /* ---- helpers ---- */
 
-static void kafka_set_down(struct vf_kafka *k, bool down)
+/* Marks the producer down (from now, if not already) or up; the ms it was down. */
+static uint64_t kafka_set_down(struct vf_kafka *k, bool down)
 {
-	int_fast64_t zero = 0;
+	int_fast64_t zero = 0, since;
 
-	if (down)
+	if (down) {
 		atomic_compare_exchange_strong(&k->counters->down_since_ms,
 			&zero, (int_fast64_t)vf_output_now_ms());
-	else if (atomic_load_explicit(&k->counters->down_since_ms,
-	    memory_order_relaxed) != 0)
-		atomic_store(&k->counters->down_since_ms, 0);
+		return 0;
+	}
+	if (atomic_load_explicit(&k->counters->down_since_ms,
+	    memory_order_relaxed) == 0)
+		return 0;
+	since = atomic_exchange(&k->counters->down_since_ms, 0);
+	return since ? vf_output_now_ms() - (uint64_t)since : 0;
 }
 
 /* Errors that are the message's own: sending it again cannot help. */
@@ -222,6 +227,7 @@ static void kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg)
 	struct vf_kafka *k = arg;
 	uintptr_t opaque = (uintptr_t)m->_private;
 	struct kafka_output *ko = kafka_owner(k, opaque);
+	uint64_t down_ms;
 
 	(void)rk;
 	if (ko == NULL)
@@ -231,7 +237,9 @@ static void kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *arg)
 			memory_order_relaxed);
 		atomic_fetch_add_explicit(&k->counters->bytes, m->len,
 			memory_order_relaxed);
-		kafka_set_down(k, false);
+		if ((down_ms = kafka_set_down(k, false)) > 0)
+			log_info("output kafka: delivering again after %llu ms",
+				(unsigned long long)down_ms);
 		kafka_settle(ko, opaque);
 	} else if (kafka_permanent(m->err)) {
 		kafka_give_up(k, m->len, m->err);
@@ -383,7 +391,7 @@ struct vf_kafka *vf_kafka_create(const struct vf_config_output *oc,
 	rd_kafka_conf_t *conf = NULL;
 	struct vf_kafka *k;
 
-	(void)stop;
+	(void)stop;     /* nothing here blocks: the writers honour it */
 	if (oc->kafka.brokers == NULL || oc->kafka.brokers[0] == '\0') {
 		log_warnx("output.kafka.brokers is not set");
 		return NULL;
@@ -459,7 +467,11 @@ void vf_kafka_destroy(struct vf_kafka *k)
 	if (k == NULL)
 		return;
 	if (k->thread_started) {
-		/* the poll thread keeps serving reports until all is delivered */
+		/*
+		 * Not rd_kafka_flush(): it would serve reports here while the
+		 * poll thread does too. The poll thread drains instead, sending
+		 * retries as well, until all is delivered or the time is up.
+		 */
 		atomic_store(&k->drain_until_ms, vf_output_now_ms() +
 			KAFKA_FLUSH_MS);
 		atomic_store(&k->quit, 1);

@@ -138,6 +138,24 @@ test('gelf_http with gzip, retrying 5xx answers', async () => {
   }
 });
 
+test('gelf_http bulk: many messages a request, one a line', async () => {
+  const rx = await startReceiver({ http: true, httpBulk: true });
+  try {
+    const { run, want } = await deliver('http-bulk', {
+      rx, n: 3000,
+      output: ['type: gelf_http', `url: http://127.0.0.1:${rx.ports.http}/gelf`,
+        'bulk_max_size: 64KiB'],
+    });
+    assert.strictEqual(run.code, 0, run.stderr);
+    noViolations(rx);
+    assertSameSet(idsOf(rx), want, 'http bulk');
+    assert.ok(rx.stats.httpRequests < 3000 / 10, `${rx.stats.httpRequests} requests`);
+    assert.ok(rx.stats.httpMaxBody <= 64 * 1024, 'bodies within Graylog\'s default 64 KiB');
+  } finally {
+    await rx.close();
+  }
+});
+
 // The receiver as its own process, writing each message to a file as it
 // reads it, so it can be killed with SIGKILL.
 function receiverProcess(port, out) {
