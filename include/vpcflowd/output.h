@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vpcflowd/clock.h"
+
 struct vf_output;
 struct vf_config_output;
 
@@ -129,10 +131,15 @@ static inline bool vf_output_stopping(const struct vf_output *o)
 }
 
 /* Sleeps up to ms, waking early when *stop is set (if honour_stop). */
-void vf_output_nap(const struct vf_output *o, uint64_t ms, bool honour_stop);
-/* Full-jitter exponential backoff: 100 ms doubling to 10 s. */
-uint64_t vf_output_backoff_ms(unsigned attempt, unsigned *seed);
-uint64_t vf_output_now_ms(void);
+static inline void vf_output_nap(const struct vf_output *o, uint64_t ms,
+	bool honour_stop)
+{
+	vf_nap(honour_stop ? o->stop : NULL, ms);
+}
+
+#define vf_output_backoff_ms vf_backoff_ms
+#define vf_output_now_ms vf_now_ms
+
 /*
  * Marks this output's destination down or up. The group is down from the
  * moment the first of its outputs goes down until the last comes back.

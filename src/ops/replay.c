@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vpcflowd/clock.h"
 #include "vpcflowd/config.h"
 #include "vpcflowd/log.h"
 #include "vpcflowd/pipeline.h"
@@ -116,13 +116,7 @@ static double now_seconds(void)
 
 enum out_choice { OUT_DEFAULT, OUT_STDOUT, OUT_NULL, OUT_CONFIG };
 
-static atomic_int replay_stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	atomic_store_explicit(&replay_stop, 1, memory_order_relaxed);
-}
+static atomic_int replay_stop;   /* set by SIGTERM/SIGINT */
 
 int vf_replay_main(int argc, char **argv)
 {
@@ -141,7 +135,6 @@ int vf_replay_main(int argc, char **argv)
 	struct vf_group_format *groups = NULL;
 	struct vf_output_group *outputs = NULL;
 	struct vf_output *out = NULL;
-	struct sigaction sa;
 	struct vf_pipeline pl;
 	bool pl_ready = false;
 	char err[512];
@@ -211,12 +204,7 @@ int vf_replay_main(int argc, char **argv)
 		cfg.output.type = VF_CONFIG_OUTPUT_NULL;
 	else if (out_choice == OUT_STDOUT)
 		cfg.output.type = VF_CONFIG_OUTPUT_STDOUT;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	vf_stop_on_signals(&replay_stop);
 	outputs = vf_output_group_create(&cfg.output, &replay_stop);
 	if (outputs == NULL)
 		goto done;

@@ -4,27 +4,20 @@
 #include "vpcflowd/run.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vpcflowd/clock.h"
 #include "vpcflowd/config.h"
 #include "vpcflowd/consumer.h"
 #include "vpcflowd/http.h"
 #include "vpcflowd/log.h"
 #include "vpcflowd/pipeline.h"
 
-/* atomic_int is lock-free, so the handler may store to it */
-_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs a lock-free atomic");
-static atomic_int stop_requested;
-
-static void on_stop(int sig)
-{
-	atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
-}
+static atomic_int stop_requested;   /* set by SIGTERM/SIGINT */
 
 int vf_run_main(int argc, char **argv)
 {
@@ -38,7 +31,6 @@ int vf_run_main(int argc, char **argv)
 	struct vf_checkpoint_store *store = NULL;
 	struct vf_output_group *outputs = NULL;
 	struct vf_group_format *groups = NULL;
-	struct sigaction sa;
 	char err[512];
 	int c, rc = 2;
 
@@ -104,12 +96,7 @@ int vf_run_main(int argc, char **argv)
 	}
 	groups = vf_pipeline_group_formats(&cfg);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	vf_stop_on_signals(&stop_requested);
 
 	struct vf_consumer_opts o = {
 		.cfg = &cfg,

@@ -17,42 +17,6 @@
 
 /* ---- helpers ---- */
 
-uint64_t vf_output_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void vf_output_nap(const struct vf_output *o, uint64_t ms, bool honour_stop)
-{
-	uint64_t end = vf_output_now_ms() + ms;
-
-	for (;;) {
-		uint64_t now = vf_output_now_ms(), left;
-		struct timespec ts;
-
-		if (now >= end || (honour_stop && vf_output_stopping(o)))
-			return;
-		left = end - now;
-		if (left > 50)
-			left = 50;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-}
-
-uint64_t vf_output_backoff_ms(unsigned attempt, unsigned *seed)
-{
-	uint64_t cap = 100ull << (attempt < 7 ? attempt : 7);
-
-	if (cap > 10000)
-		cap = 10000;
-	return 50 + (uint64_t)rand_r(seed) % cap;
-}
-
 void vf_output_set_down(struct vf_output *o, bool down)
 {
 	struct vf_output_counters *c = o->counters;

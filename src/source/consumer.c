@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vpcflowd/clock.h"
 #include "vpcflowd/log.h"
 #include "vpcflowd/pipeline.h"
 
@@ -55,10 +56,7 @@ struct consumer {
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return vf_now_ms();
 }
 
 static bool stopping(const struct consumer *c)
@@ -66,35 +64,12 @@ static bool stopping(const struct consumer *c)
 	return atomic_load_explicit(c->o->stop, memory_order_relaxed) != 0;
 }
 
-/* Sleeps up to ms, waking early when a stop is asked for. */
 static void nap(const struct consumer *c, uint64_t ms)
 {
-	uint64_t end = now_ms() + ms;
-
-	while (!stopping(c)) {
-		uint64_t now = now_ms(), left;
-		struct timespec ts;
-
-		if (now >= end)
-			break;
-		left = end - now;
-		if (left > 50)
-			left = 50;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left * 1000000L;
-		nanosleep(&ts, NULL);
-	}
+	vf_nap(c->o->stop, ms);
 }
 
-/* Exponential backoff with full jitter: 100 ms doubling to 10 s. */
-static uint64_t backoff_ms(unsigned attempt, unsigned *seed)
-{
-	uint64_t cap = 100ull << (attempt < 7 ? attempt : 7);
-
-	if (cap > 10000)
-		cap = 10000;
-	return 50 + (uint64_t)rand_r(seed) % cap;
-}
+#define backoff_ms vf_backoff_ms
 
 static void fail(struct consumer *c, const char *shard, const char *what)
 {

@@ -6,6 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
+const assert = require('node:assert');
 
 const root = path.resolve(__dirname, '..', '..');
 const emulators = path.join(root, 'test', 'emulators');
@@ -138,7 +139,16 @@ function runVpcflowd(config, { until, done, timeoutMs = 60000, env = {} } = {}) 
   });
 }
 
+// The set of got equals want (a Set): counts of missing and unexpected.
+function assertSameSet(got, want, what) {
+  const g = new Set(got);
+  const missing = [...want].filter((x) => !g.has(x));
+  const extra = [...g].filter((x) => !want.has(x));
+  assert.deepStrictEqual({ missing: missing.length, extra: extra.length },
+    { missing: 0, extra: 0 }, `${what}: ${missing.length} missing, ${extra.length} unexpected`);
+}
+
 module.exports = {
   root, bin, tmpdir, startKinesis, startJsonLine, kinesis, corpus, eventId,
-  idRange, setupStream, putCorpus, writeConfig, runVpcflowd, awsEnv,
+  idRange, setupStream, putCorpus, writeConfig, runVpcflowd, awsEnv, assertSameSet,
 };

@@ -19,14 +19,6 @@ let kin;
 test.before(async () => { kin = await h.startKinesis(); });
 test.after(() => kin && kin.stop());
 
-function assertSameSet(got, want, what) {
-  const g = new Set(got);
-  const missing = [...want].filter((x) => !g.has(x));
-  const extra = [...g].filter((x) => !want.has(x));
-  assert.deepStrictEqual({ missing: missing.length, extra: extra.length },
-    { missing: 0, extra: 0 }, `${what}: ${missing.length} missing, ${extra.length} unexpected`);
-}
-
 // The mock cluster: its bootstrap list, and command(line) resolving to
 // its answer ("ok" or "error: ...").
 function startMock(topic, partitions) {
@@ -136,7 +128,7 @@ test('every flow arrives in the topic, one GELF document a record', async () => 
     const run = await runUntilDelivered(cfg, mock.bootstrap, 'vpc-flows', want);
     assert.strictEqual(run.code, 0, run.stderr);
     const docs = await readTopic(mock.bootstrap, 'vpc-flows');
-    assertSameSet(docs.map((d) => d._aws_event_id), want, 'read back with kcat');
+    h.assertSameSet(docs.map((d) => d._aws_event_id), want, 'read back with kcat');
     assert.strictEqual(docs.length, 3000, 'no duplicates without faults');
     const doc = docs[0];
     assert.strictEqual(doc.version, '1.1');
@@ -183,7 +175,7 @@ test('produce errors and a broker down lose nothing', async () => {
     assert.strictEqual(run.code, 0, run.stderr);
     assert.strictEqual(phase, 2, 'the brokers went down and came back');
     const docs = await readTopic(mock.bootstrap, 'vpc-flows');
-    assertSameSet(docs.map((d) => d._aws_event_id), want, 'through the faults');
+    h.assertSameSet(docs.map((d) => d._aws_event_id), want, 'through the faults');
     assert.match(run.stderr, /producing it again/);
   } finally {
     mock.stop();
@@ -209,7 +201,7 @@ test('nothing is checkpointed that Kafka did not take', async () => {
     const second = await runUntilDelivered(cfg, mock.bootstrap, 'vpc-flows', want);
     assert.strictEqual(second.code, 0, second.stderr);
     const docs = await readTopic(mock.bootstrap, 'vpc-flows');
-    assertSameSet(docs.map((d) => d._aws_event_id), want, 'after the restart');
+    h.assertSameSet(docs.map((d) => d._aws_event_id), want, 'after the restart');
   } finally {
     mock.stop();
   }

@@ -11,14 +11,6 @@ let kin;
 test.before(async () => { kin = await h.startKinesis(); });
 test.after(() => kin && kin.stop());
 
-function assertSameSet(got, want, what) {
-  const g = new Set(got);
-  const missing = [...want].filter((x) => !g.has(x));
-  const extra = [...g].filter((x) => !want.has(x));
-  assert.deepStrictEqual({ missing: missing.length, extra: extra.length },
-    { missing: 0, extra: 0 }, `${what}: ${missing.length} missing, ${extra.length} unexpected`);
-}
-
 test('reads every flow of a 3-shard stream, then resumes from the checkpoint', async () => {
   const dir = h.tmpdir('resume');
   h.setupStream(kin.url, 'resume', 3, dir, [[3000, 1, 0]]);
@@ -26,7 +18,7 @@ test('reads every flow of a 3-shard stream, then resumes from the checkpoint', a
 
   const first = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 3000 });
   assert.strictEqual(first.code, 0, first.stderr);
-  assertSameSet(first.ids, h.idRange(0, 3000), 'first run');
+  h.assertSameSet(first.ids, h.idRange(0, 3000), 'first run');
   assert.strictEqual(first.ids.length, 3000, 'no duplicates within one run');
   assert.strictEqual(first.last._aws_kinesis_stream, 'resume');
   assert.match(first.last._aws_kinesis_shard, /^shardId-/);
@@ -39,7 +31,7 @@ test('reads every flow of a 3-shard stream, then resumes from the checkpoint', a
   h.putCorpus(kin.url, 'resume', dir, 1000, 2, 3000);
   const second = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 1000 });
   assert.strictEqual(second.code, 0, second.stderr);
-  assertSameSet(second.ids, h.idRange(3000, 1000), 'after restart');
+  h.assertSameSet(second.ids, h.idRange(3000, 1000), 'after restart');
   assert.match(second.stderr, /reading after the checkpoint/);
 });
 
@@ -55,7 +47,7 @@ test('a split shard: the parent is read to its end before its children', async (
   assert.strictEqual(run.code, 0, run.stderr);
   const want = h.idRange(10000, 1500);
   for (const id of h.idRange(20000, 1500)) want.add(id);
-  assertSameSet(run.ids, want, 'split stream');
+  h.assertSameSet(run.ids, want, 'split stream');
   // every pre-split flow comes before any post-split one
   const lastParent = Math.max(...run.ids.map((id, i) => (Number(id.slice(-6)) < 20000 ? i : -1)));
   const firstChild = run.ids.findIndex((id) => Number(id.slice(-6)) >= 20000);
@@ -79,7 +71,7 @@ test('at_timestamp starts at the first record at or after the time', async () =>
     { kinesis: ['start_position: at_timestamp', `start_timestamp: ${t}`] });
   const run = await h.runVpcflowd(cfg, { until: (s) => new Set(s.ids).size >= 500, timeoutMs: 30000 });
   assert.strictEqual(run.code, 0, run.stderr);
-  assertSameSet(run.ids, h.idRange(40000, 500), 'at_timestamp');
+  h.assertSameSet(run.ids, h.idRange(40000, 500), 'at_timestamp');
 });
 
 test('a missing stream is a clear error, exit 1', async () => {
@@ -128,7 +120,7 @@ test('throttling, 5xx, resets, expired iterators and paged ListShards lose nothi
       until: (s) => new Set(s.ids).size >= 2000, timeoutMs: 120000,
     });
     assert.strictEqual(run.code, 0, run.stderr);
-    assertSameSet(run.ids, h.idRange(50000, 2000), 'through the fault proxy');
+    h.assertSameSet(run.ids, h.idRange(50000, 2000), 'through the fault proxy');
     const stats = await (await fetch(`${info.proxy}/__stats`)).json();
     for (const t of ['ProvisionedThroughputExceeded', 'KMSThrottling', 'http503',
       'http500', 'reset', 'ExpiredIterator']) {
@@ -180,7 +172,7 @@ test('kill -9 mid-stream, restarted: every flow arrives, duplicates bounded', as
   });
   assert.strictEqual(last.code, 0, last.stderr);
   seen.push(...last.ids);
-  assertSameSet(seen, h.idRange(60000, 6000), 'across three kills');
+  h.assertSameSet(seen, h.idRange(60000, 6000), 'across three kills');
   // duplicates come only from batches in flight at each kill: one
   // record (at most 400 flows) on each of two shards
   const dups = seen.length - new Set(seen).size;
@@ -236,6 +228,6 @@ test('a split while running: the new shards are found and read', async () => {
   assert.strictEqual(run.code, 0, run.stderr);
   const want = h.idRange(80000, 1000);
   for (const id of h.idRange(90000, 1000)) want.add(id);
-  assertSameSet(run.ids, want, 'before and after a live split');
+  h.assertSameSet(run.ids, want, 'before and after a live split');
   assert.match(run.stderr, /shardId-000000000001: found \(child of shardId-000000000000\)/);
 });

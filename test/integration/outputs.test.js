@@ -16,14 +16,6 @@ let kin;
 test.before(async () => { kin = await h.startKinesis(); });
 test.after(() => kin && kin.stop());
 
-function assertSameSet(got, want, what) {
-  const g = new Set(got);
-  const missing = [...want].filter((x) => !g.has(x));
-  const extra = [...g].filter((x) => !want.has(x));
-  assert.deepStrictEqual({ missing: missing.length, extra: extra.length },
-    { missing: 0, extra: 0 }, `${what}: ${missing.length} missing, ${extra.length} unexpected`);
-}
-
 function idsOf(rx) {
   return rx.messages.map((m) => m.doc._aws_event_id);
 }
@@ -58,7 +50,7 @@ for (const compression of ['none', 'gzip', 'zlib']) {
       });
       assert.strictEqual(run.code, 0, run.stderr);
       noViolations(rx);
-      assertSameSet(idsOf(rx), want, 'udp');
+      h.assertSameSet(idsOf(rx), want, 'udp');
       assert.ok(rx.stats.udpChunks > rx.messages.length, 'messages were chunked');
       const doc = rx.messages[0].doc;
       assert.strictEqual(doc.host, 'aws-flowlogs');
@@ -78,7 +70,7 @@ test('gelf_tcp: every flow, checkpointed after acknowledgement', async () => {
     });
     assert.strictEqual(run.code, 0, run.stderr);
     noViolations(rx);
-    assertSameSet(idsOf(rx), want, 'tcp');
+    h.assertSameSet(idsOf(rx), want, 'tcp');
     assert.ok(fs.readdirSync(path.join(dir, 'checkpoints', 'tcp')).length >= 1);
   } finally {
     await rx.close();
@@ -96,7 +88,7 @@ test('gelf_tcp over TLS: verified delivery; a certificate for another name is re
     });
     assert.strictEqual(run.code, 0, run.stderr);
     noViolations(good);
-    assertSameSet(idsOf(good), want, 'tls');
+    h.assertSameSet(idsOf(good), want, 'tls');
   } finally {
     await good.close();
   }
@@ -131,7 +123,7 @@ test('gelf_http with gzip, retrying 5xx answers', async () => {
     });
     assert.strictEqual(run.code, 0, run.stderr);
     noViolations(rx);
-    assertSameSet(idsOf(rx), want, 'http');
+    h.assertSameSet(idsOf(rx), want, 'http');
     assert.strictEqual(rx.stats.httpFailed, 3);
   } finally {
     await rx.close();
@@ -148,7 +140,7 @@ test('gelf_http bulk: many messages a request, one a line', async () => {
     });
     assert.strictEqual(run.code, 0, run.stderr);
     noViolations(rx);
-    assertSameSet(idsOf(rx), want, 'http bulk');
+    h.assertSameSet(idsOf(rx), want, 'http bulk');
     assert.ok(rx.stats.httpRequests < 3000 / 10, `${rx.stats.httpRequests} requests`);
     assert.ok(rx.stats.httpMaxBody <= 64 * 1024, 'bodies within Graylog\'s default 64 KiB');
   } finally {
@@ -216,6 +208,6 @@ test('gelf_tcp: the receiver killed and restarted mid-stream loses no flow', asy
   rx.child.kill('SIGTERM');
   assert.strictEqual(run.code, 0, run.stderr);
   assert.strictEqual(errors, '', 'violations');
-  assertSameSet(fileIds(out), h.idRange(0, n), 'across the receiver restart');
+  h.assertSameSet(fileIds(out), h.idRange(0, n), 'across the receiver restart');
   assert.match(run.stderr, /gelf_tcp 127\.0\.0\.1:\d+: .*(reconnecting|retrying)/);
 });
