@@ -11,18 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flows=${1:-300000}
-build=build-bench
-corpus=bench/corpus/flows-$flows.gz
 port=19411
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null || true' EXIT
 
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" --buildtype=release -Dtests=false -Dbench=true >/dev/null
-fi
-ninja -C "$build" >/dev/null
-mkdir -p bench/corpus
-[ -f "$corpus" ] || "$build/bench/gen_corpus" "$flows" "$corpus"
+. bench/setup.sh
 
 # config NAME OUTPUT-LINES...: bench.yml with another output section
 config() {

@@ -8,15 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flows=${1:-1000000}
-build=build-bench
-corpus=bench/corpus/flows-$flows.gz
 
-if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" --buildtype=release -Dtests=false -Dbench=true >/dev/null
-fi
-ninja -C "$build" >/dev/null
-mkdir -p bench/corpus
-[ -f "$corpus" ] || "$build/bench/gen_corpus" "$flows" "$corpus"
+. bench/setup.sh
 
 # cpu COMMAND...: best user+sys seconds of three runs, and the peak RSS.
 cpu() {
