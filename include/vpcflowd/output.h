@@ -73,7 +73,7 @@ struct vf_output {
 	struct vf_output_counters own;
 	uint64_t written;                    /* messages taken */
 	uint64_t acked;                      /* settled, from the first; <= written */
-	bool down;                           /* counted in counters->outputs_down */
+	atomic_bool down;                    /* counted in counters->outputs_down */
 };
 
 struct vf_output_group;
@@ -137,14 +137,19 @@ static inline void vf_output_nap(const struct vf_output *o, uint64_t ms,
 	vf_nap(honour_stop ? o->stop : NULL, ms);
 }
 
-#define vf_output_backoff_ms vf_backoff_ms
-#define vf_output_now_ms vf_now_ms
-
 /*
- * Marks this output's destination down or up. The group is down from the
- * moment the first of its outputs goes down until the last comes back.
+ * Marks one unit counted in c (an output, or the shared Kafka producer)
+ * down or up; *down is its state. The group is down from the moment the
+ * first unit goes down until the last comes back. Returns how long the
+ * group was down, in ms, when this call brings it back up; else 0.
  */
-void vf_output_set_down(struct vf_output *o, bool down);
+uint64_t vf_output_counters_set_down(struct vf_output_counters *c,
+	atomic_bool *down, bool now_down);
+
+static inline void vf_output_set_down(struct vf_output *o, bool down)
+{
+	vf_output_counters_set_down(o->counters, &o->down, down);
+}
 
 /*
  * Standalone outputs (replay and the tests): newline-terminated documents

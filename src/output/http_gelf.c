@@ -76,7 +76,7 @@ static enum outcome post_once(struct http_output *ho, const void *body,
 /* The pause before the next attempt: backoff, or what the server asked. */
 static uint64_t retry_delay(struct http_output *ho, unsigned attempt)
 {
-	uint64_t ms = vf_output_backoff_ms(attempt, &ho->seed);
+	uint64_t ms = vf_backoff_ms(attempt, &ho->seed);
 	const char *ra = NULL;
 	char *end;
 	unsigned long secs;
@@ -262,7 +262,7 @@ struct vf_output *vf_output_http_create(struct vf_output_group *g)
 	vf_output_base_init(&ho->base, &http_ops, "gelf_http", g->stop,
 		&g->counters);
 	ho->oc = oc;
-	ho->seed = (unsigned)vf_output_now_ms() ^ (unsigned)(uintptr_t)ho;
+	ho->seed = (unsigned)vf_now_ms() ^ (unsigned)(uintptr_t)ho;
 	vf_buf_init(&ho->zbody, MAX_BODY);
 	ho->bulk_max = (size_t)oc->bulk_max_size;
 	vf_buf_init(&ho->pending, MAX_BODY);

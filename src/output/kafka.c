@@ -84,6 +84,7 @@ struct vf_kafka {
 	atomic_int quit;                /* the poll thread: drain, then stop */
 	atomic_uint_fast64_t drain_until_ms;
 	atomic_bool fatal;              /* the producer is unusable */
+	atomic_bool down;               /* counted in counters->outputs_down */
 	atomic_int stuck;               /* writers waiting for the topic */
 	bool closing;                   /* purged: reports only release */
 	/* the poll thread's alone (reports are served there) */
@@ -99,21 +100,10 @@ static struct log_ratelimit kafka_lib_rl;
 
 /* ---- helpers ---- */
 
-/* Marks the producer down (from now, if not already) or up; the ms it was down. */
+/* Marks the producer down or up; the ms the group was down, when back up. */
 static uint64_t kafka_set_down(struct vf_kafka *k, bool down)
 {
-	int_fast64_t zero = 0, since;
-
-	if (down) {
-		atomic_compare_exchange_strong(&k->counters->down_since_ms,
-			&zero, (int_fast64_t)vf_output_now_ms());
-		return 0;
-	}
-	if (atomic_load_explicit(&k->counters->down_since_ms,
-	    memory_order_relaxed) == 0)
-		return 0;
-	since = atomic_exchange(&k->counters->down_since_ms, 0);
-	return since ? vf_output_now_ms() - (uint64_t)since : 0;
+	return vf_output_counters_set_down(k->counters, &k->down, down);
 }
 
 /* Errors that are the message's own: sending it again cannot help. */
@@ -199,7 +189,7 @@ static void kafka_retry_push(struct vf_kafka *k, const rd_kafka_message_t *m,
 	r->next = NULL;
 	r->opaque = opaque;
 	r->attempt = 0;
-	r->due_ms = vf_output_now_ms() + vf_output_backoff_ms(0, &k->seed);
+	r->due_ms = vf_now_ms() + vf_backoff_ms(0, &k->seed);
 	r->len = m->len;
 	r->keylen = keylen;
 	r->has_key = m->key != NULL;
@@ -299,7 +289,7 @@ static void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac,
 /* Produces again what is due, oldest first, so a key keeps its order. */
 static void kafka_retry_run(struct vf_kafka *k)
 {
-	uint64_t now = vf_output_now_ms();
+	uint64_t now = vf_now_ms();
 	struct kafka_retry *r;
 
 	while ((r = k->retry_head) != NULL && r->due_ms <= now) {
@@ -327,7 +317,7 @@ static void kafka_retry_run(struct vf_kafka *k)
 		}
 		/* e.g. the topic is unknown for now: the whole queue waits */
 		r->attempt++;
-		r->due_ms = now + vf_output_backoff_ms(r->attempt, &k->seed);
+		r->due_ms = now + vf_backoff_ms(r->attempt, &k->seed);
 		return;
 done:
 		k->retry_head = r->next;
@@ -366,7 +356,7 @@ static void *kafka_thread(void *arg)
 		if (idle)
 			kafka_set_down(k, false);
 		if (quit && (idle || atomic_load(&k->fatal) ||
-		    vf_output_now_ms() >= atomic_load(&k->drain_until_ms)))
+		    vf_now_ms() >= atomic_load(&k->drain_until_ms)))
 			break;
 	}
 	return NULL;
@@ -472,14 +462,14 @@ void vf_kafka_destroy(struct vf_kafka *k)
 		 * poll thread does too. The poll thread drains instead, sending
 		 * retries as well, until all is delivered or the time is up.
 		 */
-		atomic_store(&k->drain_until_ms, vf_output_now_ms() +
+		atomic_store(&k->drain_until_ms, vf_now_ms() +
 			KAFKA_FLUSH_MS);
 		atomic_store(&k->quit, 1);
 		pthread_join(k->thread, NULL);
 	}
 	if (k->rk != NULL) {
 		int left = rd_kafka_outq_len(k->rk) + (int)k->n_retry;
-		uint64_t end = vf_output_now_ms() + KAFKA_PURGE_MS;
+		uint64_t end = vf_now_ms() + KAFKA_PURGE_MS;
 
 		if (left > 0 && !atomic_load(&k->fatal))
 			log_warnx("output kafka: %d messages not delivered at "
@@ -489,7 +479,7 @@ void vf_kafka_destroy(struct vf_kafka *k)
 		rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE |
 			RD_KAFKA_PURGE_F_INFLIGHT);
 		while (rd_kafka_outq_len(k->rk) > 0 &&
-		    vf_output_now_ms() < end)
+		    vf_now_ms() < end)
 			rd_kafka_poll(k->rk, 50);
 		kafka_retry_drop(k);
 		if (k->rkt != NULL)
@@ -590,7 +580,7 @@ static bool kafka_write(struct vf_output *o, const char *msg, size_t len,
 				rd_kafka_err2str(err), (unsigned long long)held);
 		if (vf_output_stopping(o))
 			goto refused;
-		vf_output_nap(o, vf_output_backoff_ms(attempt - 1, &ko->seed),
+		vf_output_nap(o, vf_backoff_ms(attempt - 1, &ko->seed),
 			true);
 	}
 	if (attempt > 0)

@@ -17,20 +17,24 @@
 
 /* ---- helpers ---- */
 
-void vf_output_set_down(struct vf_output *o, bool down)
+uint64_t vf_output_counters_set_down(struct vf_output_counters *c,
+	atomic_bool *down, bool now_down)
 {
-	struct vf_output_counters *c = o->counters;
+	int_fast64_t since;
 
-	if (down == o->down)
-		return;
-	o->down = down;
-	if (down) {
+	/* the common case, on every delivery: nothing changes */
+	if (atomic_load_explicit(down, memory_order_relaxed) == now_down ||
+	    atomic_exchange(down, now_down) == now_down)
+		return 0;
+	if (now_down) {
 		if (atomic_fetch_add(&c->outputs_down, 1) == 0)
-			atomic_store(&c->down_since_ms,
-				(int_fast64_t)vf_output_now_ms());
-	} else if (atomic_fetch_sub(&c->outputs_down, 1) == 1) {
-		atomic_store(&c->down_since_ms, 0);
+			atomic_store(&c->down_since_ms, (int_fast64_t)vf_now_ms());
+		return 0;
 	}
+	if (atomic_fetch_sub(&c->outputs_down, 1) != 1)
+		return 0;
+	since = atomic_exchange(&c->down_since_ms, 0);
+	return since ? vf_now_ms() - (uint64_t)since : 0;
 }
 
 void vf_output_base_init(struct vf_output *o, const struct vf_output_ops *ops,
@@ -47,14 +51,14 @@ void vf_output_base_init(struct vf_output *o, const struct vf_output_ops *ops,
 bool vf_output_wait(struct vf_output *o, uint64_t ticket, uint64_t timeout_ms,
 	bool honour_stop)
 {
-	uint64_t start = vf_output_now_ms(), pause = 1;
+	uint64_t start = vf_now_ms(), pause = 1;
 
 	for (;;) {
 		if (vf_output_acked(o) >= ticket)
 			return true;
 		if (honour_stop && vf_output_stopping(o))
 			return false;
-		if (timeout_ms && vf_output_now_ms() - start >= timeout_ms)
+		if (timeout_ms && vf_now_ms() - start >= timeout_ms)
 			return false;
 		/*
 		 * A refused flush means nothing more can come: the output failed,

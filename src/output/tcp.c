@@ -135,11 +135,11 @@ static bool tcp_info(int fd, struct tcp_info *ti)
 static short wait_fd(const struct tcp_output *t, int fd, short events,
 	int timeout_ms)
 {
-	uint64_t end = vf_output_now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = vf_now_ms() + (uint64_t)timeout_ms;
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		uint64_t now = vf_output_now_ms();
+		uint64_t now = vf_now_ms();
 		int r;
 
 		if (now >= end || vf_output_stopping(&t->base))
@@ -227,7 +227,7 @@ static bool try_connect(struct tcp_output *t, char *err, size_t errlen)
 	t->acked_base = ti.tcpi_bytes_acked;
 	t->wire = 0;
 	t->peer_closed = false;
-	t->probation_end = vf_output_now_ms() + PROBATION_MS;
+	t->probation_end = vf_now_ms() + PROBATION_MS;
 	if (t->tls != NULL) {
 		t->ssl = vf_tls_connect(t->tls, t->fd, t->oc->host,
 			CONNECT_TIMEOUT_MS, t->base.stop, err, errlen);
@@ -298,7 +298,7 @@ static void update_acks(struct tcp_output *t)
 	struct tcp_info ti;
 	uint64_t acked_wire, pos = t->acked_pos, msgs = t->base.acked;
 
-	if (t->fd < 0 || vf_output_now_ms() < t->probation_end || !alive(t) ||
+	if (t->fd < 0 || vf_now_ms() < t->probation_end || !alive(t) ||
 	    !tcp_info(t->fd, &ti))
 		return;
 	/*
@@ -429,8 +429,8 @@ static bool send_pending(struct tcp_output *t)
 			/* the receiver is slow: wait, watching for a stop */
 			if (vf_output_stopping(&t->base)) {
 				if (give_up == 0)
-					give_up = vf_output_now_ms() + STOP_SEND_MS;
-				else if (vf_output_now_ms() >= give_up)
+					give_up = vf_now_ms() + STOP_SEND_MS;
+				else if (vf_now_ms() >= give_up)
 					return false;
 			}
 			if (poll(&pf, 1, 100) < 0 && errno != EINTR)
@@ -484,7 +484,7 @@ static bool push(struct tcp_output *t)
 					log_warnx("gelf_tcp %s: %s; retrying (%llu "
 						"more like this)", t->peer, err,
 						(unsigned long long)held);
-				vf_output_nap(&t->base, vf_output_backoff_ms(
+				vf_output_nap(&t->base, vf_backoff_ms(
 					t->attempt++, &t->seed), true);
 				continue;
 			}
@@ -631,6 +631,6 @@ struct vf_output *vf_output_tcp_create(struct vf_output_group *g)
 	t->retain = g->oc->resend_window;
 	snprintf(t->peer, sizeof(t->peer), "%s:%u", g->oc->host, g->oc->port);
 	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
-		t->seed = (unsigned)vf_output_now_ms();
+		t->seed = (unsigned)vf_now_ms();
 	return &t->base;
 }

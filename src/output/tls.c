@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
-#include <time.h>
 #include <poll.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "vpcflowd/clock.h"
 #include "vpcflowd/log.h"
 
 /* The first error of OpenSSL's queue, as text; the queue is emptied. */
@@ -90,7 +90,6 @@ struct ssl_st *vf_tls_connect(struct ssl_ctx_st *ctx, int fd, const char *host,
 {
 	SSL *ssl = SSL_new(ctx);
 	uint64_t end;
-	struct timespec ts;
 
 	if (ssl == NULL || SSL_set_fd(ssl, fd) != 1) {
 		vf_tls_error(err, errlen, "TLS");
@@ -107,9 +106,7 @@ struct ssl_st *vf_tls_connect(struct ssl_ctx_st *ctx, int fd, const char *host,
 		vf_tls_error(err, errlen, "TLS");
 		goto fail;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-		(uint64_t)timeout_ms;
+	end = vf_now_ms() + (uint64_t)timeout_ms;
 	for (;;) {
 		int r = SSL_connect(ssl), e;
 		struct pollfd p = { .fd = fd };
@@ -133,8 +130,7 @@ struct ssl_st *vf_tls_connect(struct ssl_ctx_st *ctx, int fd, const char *host,
 			goto fail;
 		}
 		/* the whole handshake within timeout_ms; a stop cuts it short */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		now = vf_now_ms();
 		if (now >= end || (stop != NULL && atomic_load(stop))) {
 			snprintf(err, errlen, "TLS handshake: timed out");
 			goto fail;

@@ -208,7 +208,7 @@ static bool send_failed(struct udp_output *u, int err, unsigned *attempt)
 	udp_disconnect(u);
 	if (vf_output_stopping(&u->base))
 		return false;
-	vf_output_nap(&u->base, vf_output_backoff_ms((*attempt)++, &u->seed),
+	vf_output_nap(&u->base, vf_backoff_ms((*attempt)++, &u->seed),
 		true);
 	return !vf_output_stopping(&u->base);
 }

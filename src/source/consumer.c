@@ -54,11 +54,6 @@ struct consumer {
 
 /* ---- time ---- */
 
-static uint64_t now_ms(void)
-{
-	return vf_now_ms();
-}
-
 static bool stopping(const struct consumer *c)
 {
 	return atomic_load_explicit(c->o->stop, memory_order_relaxed) != 0;
@@ -68,8 +63,6 @@ static void nap(const struct consumer *c, uint64_t ms)
 {
 	vf_nap(c->o->stop, ms);
 }
-
-#define backoff_ms vf_backoff_ms
 
 static void fail(struct consumer *c, const char *shard, const char *what)
 {
@@ -128,7 +121,7 @@ static bool store_checkpoint(struct worker *w, const char *seq)
 		return false;
 	}
 	snprintf(w->checkpointed, sizeof(w->checkpointed), "%s", seq);
-	w->last_checkpoint_ms = now_ms();
+	w->last_checkpoint_ms = vf_now_ms();
 	atomic_fetch_add(&w->c->totals->checkpoints, 1);
 	return true;
 }
@@ -220,7 +213,7 @@ static bool position(struct worker *w)
 		if (s == VF_KINESIS_THROTTLED)
 			atomic_fetch_add(&w->c->totals->throttled, 1);
 		log_warnx("%s: %s; retrying", w->sh->info.id, err);
-		nap(w->c, backoff_ms(attempt++, &w->seed));
+		nap(w->c, vf_backoff_ms(attempt++, &w->seed));
 	}
 	return false;
 }
@@ -273,12 +266,12 @@ static void read_shard(struct worker *w)
 	while (!stopping(w->c) && !any_failure(w->c)) {
 		struct vf_kinesis_batch b;
 		enum vf_kinesis_status s;
-		uint64_t now = now_ms();
+		uint64_t now = vf_now_ms();
 
 		/* at most five GetRecords a second per shard */
 		if (now - last_call < 200)
 			nap(w->c, 200 - (now - last_call));
-		last_call = now_ms();
+		last_call = vf_now_ms();
 		s = vf_kinesis_get_records(w->k, w->iterator,
 			cfg->kinesis.max_records, &b, err, sizeof(err));
 		switch (s) {
@@ -296,7 +289,7 @@ static void read_shard(struct worker *w)
 		case VF_KINESIS_RETRY:
 		case VF_KINESIS_NOT_FOUND:
 			log_warnx("%s: %s; backing off", w->sh->info.id, err);
-			nap(w->c, backoff_ms(attempt++, &w->seed));
+			nap(w->c, vf_backoff_ms(attempt++, &w->seed));
 			continue;
 		default:
 			fail(w->c, w->sh->info.id, err);
@@ -322,7 +315,7 @@ static void read_shard(struct worker *w)
 			while (!store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
 				if (stopping(w->c))
 					return;
-				nap(w->c, backoff_ms(attempt++, &w->seed));
+				nap(w->c, vf_backoff_ms(attempt++, &w->seed));
 			}
 			log_info("%s: read to its end", w->sh->info.id);
 			pthread_mutex_lock(&w->c->mu);
@@ -332,7 +325,7 @@ static void read_shard(struct worker *w)
 			return;
 		}
 		snprintf(w->iterator, sizeof(w->iterator), "%s", b.next_iterator);
-		if (now_ms() - w->last_checkpoint_ms >= cfg->checkpoint.interval_ms)
+		if (vf_now_ms() - w->last_checkpoint_ms >= cfg->checkpoint.interval_ms)
 			checkpoint_taken(w);
 		/* caught up: wait; behind: go on at once */
 		if (b.n == 0 || b.millis_behind == 0)
@@ -356,7 +349,7 @@ static void *worker_main(void *arg)
 	enum vf_checkpoint_status cs;
 	bool finished;
 
-	w.seed = (unsigned)(now_ms() ^ (uintptr_t)sh);
+	w.seed = (unsigned)(vf_now_ms() ^ (uintptr_t)sh);
 	w.k = vf_kinesis_create(&ko);
 	if (w.k == NULL) {
 		fail(c, sh->info.id, "out of memory");
@@ -388,7 +381,7 @@ static void *worker_main(void *arg)
 		goto done;
 	}
 	snprintf(w.checkpointed, sizeof(w.checkpointed), "%s", w.start_seq);
-	w.last_checkpoint_ms = now_ms();
+	w.last_checkpoint_ms = vf_now_ms();
 	log_info("%s: reading %s", sh->info.id, w.start_seq[0] ?
 		"after the checkpoint" : sh->child ? "from its start (a child)" :
 		"from kinesis.start_position");
@@ -555,7 +548,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 	struct vf_kinesis *k;
 	uint64_t interval = opts->discover_interval_ms ?
 		opts->discover_interval_ms : 30000, next_list = 0;
-	unsigned attempt = 0, seed = (unsigned)now_ms();
+	unsigned attempt = 0, seed = (unsigned)vf_now_ms();
 	bool listed_once = false;
 	int rc = 0;
 
@@ -575,7 +568,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 		relist = c.relist;
 		c.relist = false;
 		pthread_mutex_unlock(&c.mu);
-		if (relist || now_ms() >= next_list) {
+		if (relist || vf_now_ms() >= next_list) {
 			struct vf_shard *list = NULL;
 			size_t n = 0;
 			char err[512];
@@ -586,7 +579,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 				attempt = 0;
 				listed_once = true;
 				schedule(&c, list, n);
-				next_list = now_ms() + interval;
+				next_list = vf_now_ms() + interval;
 			} else if (s == VF_KINESIS_ERROR ||
 				   (s == VF_KINESIS_NOT_FOUND && !listed_once)) {
 				log_errorx("stream %s: %s", opts->cfg->kinesis.stream,
@@ -598,7 +591,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 				if (s == VF_KINESIS_THROTTLED)
 					atomic_fetch_add(&c.totals->throttled, 1);
 				log_warnx("ListShards: %s; retrying", err);
-				next_list = now_ms() + backoff_ms(attempt++, &seed);
+				next_list = vf_now_ms() + vf_backoff_ms(attempt++, &seed);
 			}
 			free(list);
 		}
