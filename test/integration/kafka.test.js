@@ -145,10 +145,18 @@ test('produce errors and a broker down lose nothing', async () => {
   const mock = await startMock('vpc-flows', 6);
   try {
     h.setupStream(kin.url, 'kafka-faults', 2, dir, [[2000, 22, 200000]]);
-    // a short message.timeout.ms: the outage below outlasts it, so
-    // vpcflowd itself must produce the timed-out messages again
+    // A short message.timeout.ms: the outage below outlasts it, so
+    // vpcflowd itself must produce the timed-out messages again.
+    // One request in flight: librdkafka's mock broker checks idempotent
+    // sequence numbers only for transactional producers, so it takes a
+    // pipelined request after refusing the one before (a real broker
+    // answers OUT_OF_ORDER_SEQUENCE_NUMBER), and librdkafka then counts
+    // the refused messages as persisted ("implicitly acked by subsequent
+    // batch success"). With one request in flight there is no later
+    // request to take the place of a refused one.
     const cfg = kafkaConfig(dir, 'kafka-faults', mock.bootstrap, 'vpc-flows',
-      { 'message.timeout.ms': '2000', 'linger.ms': '1' });
+      { 'message.timeout.ms': '2000', 'linger.ms': '1',
+        'max.in.flight.requests.per.connection': '1' });
     await commands(mock, [
       'errors 0 20 NOT_LEADER_FOR_PARTITION',
       'errors 0 10 REQUEST_TIMED_OUT',
