@@ -28,7 +28,10 @@ static bool sink(void *ctx, const struct vf_flow *flow,
 	const struct vf_sv *key;
 
 	vf_buf_reset(&pl->msg);
-	if (!vf_gelf_encode(&pl->gelf, &pl->msg, flow, meta)) {
+	if (!vf_gelf_encode_open(&pl->gelf, &pl->msg, flow, meta) ||
+	    (pl->enrich != NULL &&
+	    !vf_enrich_flow(pl->enrich, flow, &pl->msg)) ||
+	    !vf_buf_append(&pl->msg, "}", 1)) {
 		pl->stats.errors[VF_ERR_ENCODE]++;
 		return true;
 	}
@@ -45,25 +48,34 @@ static bool sink(void *ctx, const struct vf_flow *flow,
 }
 
 bool vf_pipeline_init(struct vf_pipeline *pl, struct vf_decoder_opts dopts,
-	const char *host, struct vf_output *out)
+	const char *host, struct vf_enrich *enrich, struct vf_output *out)
 {
 	memset(pl, 0, sizeof(*pl));
+	vf_buf_init(&pl->msg, VF_GELF_MAX_MESSAGE);
 	if (!vf_gelf_init(&pl->gelf, host))
 		return false;
-	vf_buf_init(&pl->msg, VF_GELF_MAX_MESSAGE);
+	if (enrich != NULL &&
+	    (pl->enrich = vf_enrich_reader_create(enrich)) == NULL)
+		goto fail;
 	pl->out = out;
 	dopts.sink = sink;
 	dopts.sink_ctx = pl;
 	dopts.stats = &pl->stats;
 	pl->dec = vf_decoder_create(&dopts);
-	return pl->dec != NULL;
+	if (pl->dec != NULL)
+		return true;
+fail:
+	vf_pipeline_finish(pl);
+	return false;
 }
 
 void vf_pipeline_finish(struct vf_pipeline *pl)
 {
 	vf_decoder_destroy(pl->dec);
+	vf_enrich_reader_destroy(pl->enrich);
 	vf_buf_finish(&pl->msg);
 	pl->dec = NULL;
+	pl->enrich = NULL;
 }
 
 struct vf_group_format *vf_pipeline_group_formats(const struct vf_config *cfg)

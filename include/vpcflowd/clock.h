@@ -20,4 +20,10 @@ uint64_t vf_backoff_ms(unsigned attempt, unsigned *seed);
 /* SIGTERM and SIGINT set *flag (lock-free); SIGPIPE is ignored. */
 void vf_stop_on_signals(atomic_int *flag);
 
+/*
+ * SIGHUP calls fn(arg), in the signal handler: fn must be async-signal-safe
+ * (set an atomic flag). fn NULL restores the default.
+ */
+void vf_on_sighup(void (*fn)(void *), void *arg);
+
 #endif

@@ -23,6 +23,7 @@ struct vf_consumer_opts {
 	struct vf_checkpoint_store *store;      /* not owned */
 	struct vf_output_group *outputs;        /* not owned; each worker opens one */
 	struct vf_decoder_opts dopts;           /* formats and limits */
+	struct vf_enrich *enrich;               /* not owned; NULL: none */
 	atomic_int *stop;                       /* set by SIGTERM/SIGINT (lock-free) */
 	uint64_t discover_interval_ms;          /* 0: 30 s */
 };

@@ -28,4 +28,8 @@ bool vf_gelf_init(struct vf_gelf *g, const char *host);
 bool vf_gelf_encode(const struct vf_gelf *g, struct vf_buf *out,
 	const struct vf_flow *flow, const struct vf_flow_meta *meta);
 
+/* The same without the closing brace, for more fields (enrichment) after. */
+bool vf_gelf_encode_open(const struct vf_gelf *g, struct vf_buf *out,
+	const struct vf_flow *flow, const struct vf_flow_meta *meta);
+
 #endif

@@ -27,9 +27,10 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "usage: vpcflowd replay [-c FILE] [--format FMT] [--log-group NAME]\n"
-"                       [-o stdout|null|config] INPUT...\n"
+"                       [-o stdout|null|config] [--no-enrich] INPUT...\n"
 "  INPUT is a file or - for stdin: gzip or plain; CloudWatch Logs\n"
-"  subscription documents, KPL-aggregated records, or raw flow log lines.\n");
+"  subscription documents, KPL-aggregated records, or raw flow log lines.\n"
+"  --no-enrich leaves out the enrich section's fields (for comparisons).\n");
 }
 
 /* An input's bytes: mapped when it is a regular file, read otherwise. */
@@ -125,6 +126,7 @@ int vf_replay_main(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "log-group", required_argument, NULL, 'g' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "no-enrich", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +137,8 @@ int vf_replay_main(int argc, char **argv)
 	struct vf_group_format *groups = NULL;
 	struct vf_output_group *outputs = NULL;
 	struct vf_output *out = NULL;
+	struct vf_enrich *enrich = NULL;
+	bool no_enrich = false;
 	struct vf_pipeline pl;
 	bool pl_ready = false;
 	char err[512];
@@ -143,7 +147,7 @@ int vf_replay_main(int argc, char **argv)
 
 	vf_config_init(&cfg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:f:g:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:f:g:o:nh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -166,6 +170,9 @@ int vf_replay_main(int argc, char **argv)
 					"null or config, not '%s'\n", optarg);
 				goto done;
 			}
+			break;
+		case 'n':
+			no_enrich = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -205,6 +212,14 @@ int vf_replay_main(int argc, char **argv)
 	else if (out_choice == OUT_STDOUT)
 		cfg.output.type = VF_CONFIG_OUTPUT_STDOUT;
 	vf_stop_on_signals(&replay_stop);
+	if (!no_enrich) {
+		enrich = vf_enrich_create(&cfg, NULL, &replay_stop, err,
+			sizeof(err));
+		if (enrich == NULL) {
+			fprintf(stderr, "vpcflowd replay: %s\n", err);
+			goto done;
+		}
+	}
 	outputs = vf_output_group_create(&cfg.output, &replay_stop);
 	if (outputs == NULL)
 		goto done;
@@ -221,9 +236,9 @@ int vf_replay_main(int argc, char **argv)
 		.max_record_size = cfg.limits.max_record_size > REPLAY_MAX_RECORD ?
 			cfg.limits.max_record_size : REPLAY_MAX_RECORD,
 	};
-	if (!vf_pipeline_init(&pl, dopts, cfg.output.source, out)) {
+	if (!vf_pipeline_init(&pl, dopts, cfg.output.source, enrich, out)) {
 		fprintf(stderr, "vpcflowd replay: output.source must be 1 to %d "
-			"bytes\n", VF_GELF_HOST_MAX);
+			"bytes (or out of memory)\n", VF_GELF_HOST_MAX);
 		goto done;
 	}
 	pl_ready = true;
@@ -272,6 +287,7 @@ done:
 		vf_pipeline_finish(&pl);
 	vf_output_destroy(out);
 	vf_output_group_destroy(outputs);
+	vf_enrich_destroy(enrich);
 	free(groups);
 	vf_format_destroy(format);
 	vf_config_finish(&cfg);

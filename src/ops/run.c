@@ -15,6 +15,7 @@
 #include "vpcflowd/consumer.h"
 #include "vpcflowd/http.h"
 #include "vpcflowd/log.h"
+#include "vpcflowd/enrich.h"
 #include "vpcflowd/pipeline.h"
 
 static atomic_int stop_requested;   /* set by SIGTERM/SIGINT */
@@ -30,6 +31,7 @@ int vf_run_main(int argc, char **argv)
 	struct vf_aws_creds_provider *creds = NULL;
 	struct vf_checkpoint_store *store = NULL;
 	struct vf_output_group *outputs = NULL;
+	struct vf_enrich *enrich = NULL;
 	struct vf_group_format *groups = NULL;
 	char err[512];
 	int c, rc = 2;
@@ -97,12 +99,21 @@ int vf_run_main(int argc, char **argv)
 	groups = vf_pipeline_group_formats(&cfg);
 
 	vf_stop_on_signals(&stop_requested);
+	enrich = vf_enrich_create(&cfg, creds, &stop_requested, err,
+		sizeof(err));
+	if (enrich == NULL) {
+		log_errorx("enrich: %s", err);
+		rc = 2;
+		goto done;
+	}
+	vf_on_sighup(vf_enrich_reload, enrich);
 
 	struct vf_consumer_opts o = {
 		.cfg = &cfg,
 		.creds = creds,
 		.store = store,
 		.outputs = outputs,
+		.enrich = enrich,
 		.dopts = {
 			.default_format = cfg.flow_logs.fmt,
 			.groups = groups,
@@ -116,6 +127,8 @@ int vf_run_main(int argc, char **argv)
 	rc = vf_consumer_run(&o, NULL);
 	log_info("stopped%s", rc ? " after an error" : "");
 done:
+	vf_on_sighup(NULL, NULL);
+	vf_enrich_destroy(enrich);
 	vf_output_group_destroy(outputs);
 	vf_checkpoint_destroy(store);
 	vf_aws_creds_destroy(creds);

@@ -223,7 +223,7 @@ static bool put_origin(struct vf_buf *b, const struct vf_flow_meta *meta)
 	return true;
 }
 
-bool vf_gelf_encode(const struct vf_gelf *g, struct vf_buf *out,
+bool vf_gelf_encode_open(const struct vf_gelf *g, struct vf_buf *out,
 	const struct vf_flow *flow, const struct vf_flow_meta *meta)
 {
 	size_t mark = out->len;
@@ -233,8 +233,18 @@ bool vf_gelf_encode(const struct vf_gelf *g, struct vf_buf *out,
 	    put_timestamp(out, flow, meta) &&
 	    put_columns(out, flow) &&
 	    put_window(out, flow) &&
-	    put_origin(out, meta) &&
-	    PUT_LIT(out, "}"))
+	    put_origin(out, meta))
+		return true;
+	out->len = mark;
+	return false;
+}
+
+bool vf_gelf_encode(const struct vf_gelf *g, struct vf_buf *out,
+	const struct vf_flow *flow, const struct vf_flow_meta *meta)
+{
+	size_t mark = out->len;
+
+	if (vf_gelf_encode_open(g, out, flow, meta) && PUT_LIT(out, "}"))
 		return true;
 	out->len = mark;
 	return false;

@@ -360,7 +360,8 @@ static void *worker_main(void *arg)
 		fail(c, sh->info.id, "cannot open the output");
 		goto done;
 	}
-	if (!vf_pipeline_init(&w.pl, c->o->dopts, cfg->output.source, w.out)) {
+	if (!vf_pipeline_init(&w.pl, c->o->dopts, cfg->output.source,
+	    c->o->enrich, w.out)) {
 		fail(c, sh->info.id, "out of memory");
 		goto done;
 	}

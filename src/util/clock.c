@@ -65,3 +65,26 @@ void vf_stop_on_signals(atomic_int *flag)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
+
+static void (*hup_fn)(void *);
+static void *hup_arg;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (hup_fn != NULL)
+		hup_fn(hup_arg);
+}
+
+void vf_on_sighup(void (*fn)(void *), void *arg)
+{
+	struct sigaction sa;
+
+	hup_fn = fn;
+	hup_arg = arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn != NULL ? on_hup : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+}

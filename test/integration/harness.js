@@ -73,7 +73,9 @@ function putCorpus(endpoint, stream, dir, n, seed, first, ...extra) {
 
 // opts.kinesis: more lines for the kinesis section ("max_records: 1");
 // opts.interval: checkpoint.interval (default 500ms);
-// opts.output: the lines of the output section (default: type stdout).
+// opts.output: the lines of the output section (default: type stdout);
+// opts.sections: more YAML sections as text ("enrich:\n  ...\n");
+// opts.logLevel: log.level (default info).
 function writeConfig(dir, endpoint, stream, opts = {}) {
   const file = path.join(dir, 'vpcflowd.yml');
   const more = (opts.kinesis || []).map((l) => `\n  ${l}`).join('');
@@ -91,10 +93,10 @@ flow_logs:
   log_groups:
     - name: /vpc/custom
       format: "\${version} \${srcaddr} \${dstaddr} \${srcport} \${dstport} \${protocol} \${start} \${end} \${type} \${packets} \${bytes} \${account-id} \${vpc-id} \${subnet-id} \${instance-id} \${interface-id} \${region} \${az-id} \${sublocation-type} \${sublocation-id} \${action} \${tcp-flags} \${pkt-srcaddr} \${pkt-dstaddr} \${pkt-src-aws-service} \${pkt-dst-aws-service} \${traffic-path} \${flow-direction} \${log-status}"
-output:
+${opts.sections || ''}output:
 ${(opts.output || ['type: stdout']).map((l) => `  ${l}`).join('\n')}
 log:
-  level: info
+  level: ${opts.logLevel || 'info'}
 `);
   return file;
 }
@@ -107,13 +109,14 @@ const awsEnv = {
 
 // Runs vpcflowd until `until(state)` holds (or timeoutMs), then SIGTERM.
 // For outputs other than stdout, `done()` is asked every 100 ms instead.
-function runVpcflowd(config, { until, done, timeoutMs = 60000, env = {} } = {}) {
+// keepDocs: every document is kept in state.all.
+function runVpcflowd(config, { until, done, timeoutMs = 60000, env = {}, keepDocs = false } = {}) {
   return new Promise((resolve) => {
     const child = spawn(bin, ['run', '-c', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH, HOME: path.dirname(config), ...awsEnv, ...env },
     });
-    const state = { ids: [], shards: [], docs: 0, stderr: '', stopped: false };
+    const state = { ids: [], shards: [], docs: 0, stderr: '', stopped: false, all: [], child };
     const stop = () => {
       if (!state.stopped) {
         state.stopped = true;
@@ -128,6 +131,7 @@ function runVpcflowd(config, { until, done, timeoutMs = 60000, env = {} } = {}) 
       state.ids.push(doc._aws_event_id);
       state.shards.push(doc._aws_kinesis_shard);
       state.last = doc;
+      if (keepDocs) state.all.push(doc);
       if (until && until(state)) stop();
     });
     child.stderr.on('data', (d) => { state.stderr += d; });
