@@ -10,7 +10,9 @@ const path = require('node:path');
 const readline = require('node:readline');
 const h = require('./harness');
 const { startListServer } = require('./lists-server');
-const { startEc2Server, paginate, sampleInterfaces } = require('./ec2-server');
+const {
+  startEc2Server, paginate, sampleInterfaces, buildInterfacesXml, errorXml,
+} = require('./ec2-server');
 
 const data = path.join(h.root, 'test', 'data');
 const cityDb = path.join(data, 'maxmind', 'GeoLite2-City-Test.mmdb');
@@ -49,6 +51,8 @@ async function waitFor(what, cond, ms = 30000) {
   }
   assert.fail(`timed out waiting for ${what}`);
 }
+
+const count = (text, sub) => text.split(sub).length - 1;
 
 // vpcflowd replay, without blocking this process: the servers the test
 // runs here must keep answering.
@@ -344,6 +348,73 @@ test('every enrichment field from real lookups: EC2, threat lists, GeoIP and ASN
   } finally {
     await ec2.close();
     await lists.close();
+  }
+});
+
+// gen_corpus's internal address of host h (bench/gen_corpus.c)
+const corpusHost = (h) => `10.${Math.floor(h / 250) % 4}.${Math.floor(h / 50) % 5 + 1}.${h % 250 + 2}`;
+
+test('the entity table refreshes in the background; a failed refresh keeps the last one', async () => {
+  const dir = h.tmpdir('enrich-entities');
+  // hosts 0..299 of the corpus: EC2 instances first, RDS after the change
+  const version = (kind) => buildInterfacesXml(Array.from({ length: 300 }, (_, i) => (kind === 'ec2'
+    ? { id: `eni-e${String(i).padStart(16, '0')}`, privateIp: corpusHost(i),
+      instanceId: `i-${String(i).padStart(17, '0')}`, description: 'Primary network interface' }
+    : { id: `eni-r${String(i).padStart(16, '0')}`, privateIp: corpusHost(i),
+      description: 'RDSNetworkInterface', requesterId: 'amazon-rds', requesterManaged: true })));
+  let mode = 'ec2';
+  const ec2 = await startEc2Server({
+    pages: () => (mode === 'fail'
+      ? { status: 503, body: errorXml('Unavailable', 'The service is unavailable.') }
+      : version(mode)),
+    instances: [],
+  });
+  let run;
+  try {
+    h.setupStream(kin.url, 'enrich-entities', 1, dir, [[200, 41, 800000]]);
+    const cfg = h.writeConfig(dir, kin.url, 'enrich-entities', {
+      sections: `enrich:
+  aws_entities:
+    enabled: true
+    endpoint: ${ec2.url}
+    refresh: 1s
+`,
+      logLevel: 'debug',
+    });
+    run = startRun(cfg);
+    const types = async (ids) => {
+      await waitFor(`${ids.size} flows`, () => [...ids].every((id) => run.docs.has(id)));
+      const seen = new Set();
+      for (const id of ids) {
+        const d = run.docs.get(id);
+        for (const f of ['_src_addr', '_dst_addr']) {
+          if (/^10\./.test(d[f] || '')) {
+            assert.strictEqual(d[`${f}_internal`], 'true');
+            seen.add(d[`${f}_entity_aws_type`]);
+          }
+        }
+      }
+      return [...seen].sort();
+    };
+    assert.deepStrictEqual(await types(h.idRange(800000, 200)), ['EC2']);
+    // EC2 fails for a while: the table in use stays
+    mode = 'fail';
+    await waitFor('a failed refresh', () => /aws entities: us-east-1: .*keeping the last table \(300 interfaces\)/.test(run.stderr));
+    h.putCorpus(kin.url, 'enrich-entities', dir, 100, 42, 810000);
+    assert.deepStrictEqual(await types(h.idRange(810000, 100)), ['EC2']);
+    // the interfaces change hands: the next refresh publishes them
+    const before = count(run.stderr, 'new entities');
+    mode = 'rds';
+    await waitFor('the new table', () => count(run.stderr, 'new entities') > before);
+    h.putCorpus(kin.url, 'enrich-entities', dir, 100, 43, 820000);
+    assert.deepStrictEqual(await types(h.idRange(820000, 100)), ['RDS']);
+    run.child.kill('SIGTERM');
+    assert.strictEqual(await run.done, 0, run.stderr);
+    assert.ok(ec2.requests.filter((q) => q.status === 503).length >= 2, 'failures were served');
+  } finally {
+    if (run) fs.writeFileSync(path.join(dir, 'vpcflowd.stderr'), run.stderr);
+    if (run && run.exited === null) run.child.kill('SIGKILL');
+    await ec2.close();
   }
 });
 
