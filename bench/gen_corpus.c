@@ -100,7 +100,9 @@ static void flow_line(struct vf_buf *b, bool v5, uint64_t t)
 	}
 	dport = common_ports[skewed(10)];
 	sport = 1024 + below(64000);
-	if (inbound) {
+	/* inbound: half are replies to our requests, half are requests to
+	 * our servers (the common port stays on our side) */
+	if (inbound && below(2)) {
 		unsigned t2 = sport;
 		sport = dport;
 		dport = t2;

@@ -3,7 +3,10 @@
 # on 127.0.0.1 only), creates a 2-shard stream, feeds it CloudWatch Logs
 # subscription records made by the corpus generator (gzip, v2 and a v5
 # custom format), and runs `vpcflowd run` on it: GELF comes out, one
-# message per flow. Installs what it needs first.
+# message per flow, enriched from real lookups: a local EC2 endpoint
+# (deploy/demo-ec2.js) for the AWS entities, two threat lists, and
+# MaxMind's test GeoIP/ASN databases (test/data/maxmind). Installs what it
+# needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/debian-deps.sh
@@ -17,6 +20,7 @@ ninja -C "$build" >/dev/null
 work=$(mktemp -d /tmp/vpcflowd-demo.XXXXXX)
 cleanup() {
 	[ -n "${emu_pid:-}" ] && kill "$emu_pid" 2>/dev/null || true
+	[ -n "${ec2_pid:-}" ] && kill "$ec2_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -27,6 +31,19 @@ emu_pid=$!
 for _ in $(seq 100); do [ -s "$work/emulators.json" ] && break; sleep 0.1; done
 endpoint=$(sed -n 's/.*"kinesis":"\([^"]*\)".*/\1/p' "$work/emulators.json")
 echo "== kinesalite at $endpoint"
+
+# the EC2 endpoint for the AWS entities: the corpus's 300 hosts as EC2
+# instances, RDS, load balancers, NAT gateways, Lambda functions, endpoints
+node deploy/demo-ec2.js --max-seconds 300 > "$work/ec2.json" &
+ec2_pid=$!
+for _ in $(seq 100); do [ -s "$work/ec2.json" ] && break; sleep 0.1; done
+ec2_endpoint=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$work/ec2.json")
+echo "== EC2 endpoint at $ec2_endpoint"
+
+# threat lists: addresses the corpus talks to
+printf '# demo list\n81.2.69.142\n175.16.199.0/24\n' > "$work/bad-hosts.txt"
+printf 'ExitNode 0011BD2485AD45D984EC4159C88FC066E5E3300E\nExitAddress 216.160.83.58 2026-11-21 11:05:00\n' \
+	> "$work/tor-exits.txt"
 
 node test/emulators/kinesis.js create-stream --endpoint "$endpoint" --stream vpc-flow-logs --shards 2 >/dev/null
 "$build/bench/gen_corpus" 5000 "$work/records.gz"
@@ -48,6 +65,19 @@ flow_logs:
   log_groups:
     - name: /vpc/custom
       format: "$(sed -n 's/^ *format: "\(.*\)"$/\1/p' bench/bench.yml)"
+enrich:
+  geoip:
+    city_db: $PWD/test/data/maxmind/GeoLite2-City-Test.mmdb
+    asn_db: $PWD/test/data/maxmind/GeoLite2-ASN-Test.mmdb
+  threat_lists:
+    - name: demo
+      path: $work/bad-hosts.txt
+    - name: tor
+      path: $work/tor-exits.txt
+      format: tor
+  aws_entities:
+    enabled: true
+    endpoint: $ec2_endpoint
 output:
   type: stdout
 YAML
@@ -55,8 +85,25 @@ YAML
 echo "== vpcflowd run (stopped with SIGTERM after 5 s):"
 AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true \
 	timeout -s TERM 5 "$build/vpcflowd" run -c "$work/vpcflowd.yml" > "$work/gelf.jsonl" || true
-head -n 3 "$work/gelf.jsonl"
+head -n 2 "$work/gelf.jsonl"
 echo "..."
+# the searches Graylog's AWS plugins documented, on what came out
+node -e '
+const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
+const docs = lines.map((l) => JSON.parse(l));
+const q = {
+  "dst_addr_threat_indicated:true": (d) => d._dst_addr_threat_indicated === "true",
+  "src_addr_entity_aws_type:RDS AND dst_addr_internal:false": (d) =>
+    d._src_addr_entity_aws_type === "RDS" && d._dst_addr_internal === "false",
+  "dst_addr_entity_aws_type:EC2 AND src_addr_internal:false AND (dst_port:80 OR dst_port:443)": (d) =>
+    d._dst_addr_entity_aws_type === "EC2" && d._src_addr_internal === "false" &&
+    (d._dst_port === 80 || d._dst_port === 443),
+};
+for (const [name, f] of Object.entries(q)) console.log(`   ${docs.filter(f).length} messages match ${name}`);
+const one = docs.find((d) => d._dst_addr_threat_indicated === "true" && d._dst_addr_city_name);
+if (one) console.log("== one of them, its enrichment:\n" + JSON.stringify(Object.fromEntries(
+  Object.entries(one).filter(([k]) => /_addr_/.test(k))), null, 1));
+' "$work/gelf.jsonl"
 echo "== $(wc -l < "$work/gelf.jsonl") GELF messages; checkpoints:"
 for f in "$work"/checkpoints/vpc-flow-logs/*; do
 	echo "   $(basename "$f"): $(sed -n 's/^sequence //p' "$f")"
