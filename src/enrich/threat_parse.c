@@ -1,7 +1,8 @@
 /*
  * Threat list files to set builder entries. Four formats:
  *
- *   plain     one address or prefix a line; '#' and ';' start comments
+ *   plain     one address or prefix a line, the first word (so that
+ *             "address<TAB>count" feeds work); '#' and ';' start comments
  *   spamhaus  DROP/EDROP text ("prefix ; SBL123", ';' comments) or the
  *             JSON lines form, one object a line, whose "cidr" member is
  *             picked out by hand; objects without one are skipped
@@ -92,10 +93,13 @@ static size_t before_comment(const char *p, size_t n)
 
 static void plain_line(struct parse *ps, const char *p, size_t n)
 {
+	const char *w;
+	size_t wn;
+
 	n = before_comment(p, n);
-	trim(&p, &n);
-	if (n > 0)
-		add_cidr(ps, p, n);
+	next_word(&p, &n, &w, &wn);
+	if (wn > 0)
+		add_cidr(ps, w, wn);
 }
 
 /*

@@ -14,7 +14,7 @@ static const char plain_sample[] =
 	"\t2001:db8:1::/48\t\r\n"
 	"not-an-address\r\n"
 	"10.0.0.0/33\r\n"
-	"1.2.3.4 5.6.7.8\r\n"
+	"1.2.3.4 5.6.7.8\r\n"          /* the first word; the rest ignored */
 	"::ffff:100.64.0.0/106\r\n"
 	"#\r\n"
 	"   \r\n"
@@ -124,17 +124,18 @@ struct sample {
 	const char *text;
 	size_t len;
 	size_t entries, bad, first_bad;
-	const char *in[6];     /* addresses in the set */
-	const char *out[6];    /* addresses not in it */
+	const char *in[8];     /* addresses in the set */
+	const char *out[8];    /* addresses not in it */
 };
 
 #define S(t) t, sizeof(t) - 1
 
 static const struct sample samples[] = {
-	{ "plain", VF_CONFIG_THREAT_PLAIN, 0, S(plain_sample), 6, 3, 8,
+	{ "plain", VF_CONFIG_THREAT_PLAIN, 0, S(plain_sample), 7, 2, 8,
 		{ "192.0.2.1", "198.51.100.255", "203.0.113.7",
-		  "2001:db8:1:ffff::1", "100.127.255.255", "233.252.0.1" },
-		{ "192.0.2.2", "10.0.0.0", "1.2.3.4", "5.6.7.8",
+		  "2001:db8:1:ffff::1", "100.127.255.255", "233.252.0.1",
+		  "1.2.3.4" },
+		{ "192.0.2.2", "10.0.0.0", "5.6.7.8",
 		  "100.128.0.0", "2001:db8:2::" } },
 	{ "spamhaus", VF_CONFIG_THREAT_SPAMHAUS, 0, S(spamhaus_sample),
 		3, 1, 7,
