@@ -37,6 +37,12 @@ static inline bool vf_buf_reserve(struct vf_buf *b, size_t extra)
 	return vf_buf_grow(b, extra);
 }
 
+/*
+ * Copies n bytes of src into dst (size bytes) as a NUL-terminated string,
+ * cut at size - 1 bytes if need be but never inside a UTF-8 sequence.
+ */
+void vf_copy_utf8(char *dst, size_t size, const char *src, size_t n);
+
 static inline void vf_buf_reset(struct vf_buf *b)
 {
 	b->len = 0;

@@ -354,20 +354,6 @@ static int ref_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Copies at most size - 1 bytes, never cutting a UTF-8 sequence. */
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static void got_name(void *ctx, const char *id, const char *name)
 {
 	struct names *nm = ctx;
@@ -382,8 +368,10 @@ static void got_name(void *ctx, const char *id, const char *name)
 			hi = mid;
 	}
 	for (; lo < nm->n && strcmp(nm->refs[lo].id, id) == 0; lo++) {
-		copy_text(nm->out->entities[nm->refs[lo].index].description,
-			sizeof(nm->out->entities[0].description), name);
+		struct vf_entity *e = &nm->out->entities[nm->refs[lo].index];
+
+		vf_copy_utf8(e->description, sizeof(e->description), name,
+			strlen(name));
 		nm->named++;
 	}
 }

@@ -147,18 +147,6 @@ struct xp {
 	void (*end)(struct xp *x, const char *text, size_t n);
 };
 
-/* Copies at most size - 1 bytes, never cutting a UTF-8 sequence. */
-static void copy_text(char *dst, size_t size, const char *src, size_t n)
-{
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* Control characters out of text that goes into an error message. */
 static void printable(char *s)
 {
@@ -322,11 +310,11 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 		switch (x->keep) {
 		case F_CODE:
 			if (x->code[0] == '\0')
-				copy_text(x->code, sizeof(x->code), text, n);
+				vf_copy_utf8(x->code, sizeof(x->code), text, n);
 			break;
 		case F_MESSAGE:
 			if (x->message[0] == '\0')
-				copy_text(x->message, sizeof(x->message), text, n);
+				vf_copy_utf8(x->message, sizeof(x->message), text, n);
 			break;
 		case F_NEXT_TOKEN:
 			if (x->text_cut || n >= x->tokenlen)
@@ -378,9 +366,9 @@ static bool tag_start(struct xp *x, unsigned from)
 static bool tag_end(struct xp *x, unsigned from, const char *text, size_t n)
 {
 	if (text != NULL && x->keep == F_TAG_KEY)
-		copy_text(x->tag_key, sizeof(x->tag_key), text, n);
+		vf_copy_utf8(x->tag_key, sizeof(x->tag_key), text, n);
 	else if (text != NULL && x->keep == F_TAG_VALUE)
-		copy_text(x->tag_value, sizeof(x->tag_value), text, n);
+		vf_copy_utf8(x->tag_value, sizeof(x->tag_value), text, n);
 	return xp_at(x, from, p_tag) && strcmp(x->tag_key, "Name") == 0;
 }
 
@@ -585,7 +573,7 @@ static void eni_end(struct xp *x, const char *text, size_t n)
 	if (!in_interface(x))
 		return;
 	if (tag_end(x, ENI_DEPTH, text, n)) {
-		copy_text(p->eni.name_tag, sizeof(p->eni.name_tag),
+		vf_copy_utf8(p->eni.name_tag, sizeof(p->eni.name_tag),
 			x->tag_value, strlen(x->tag_value));
 		return;
 	}
@@ -593,7 +581,7 @@ static void eni_end(struct xp *x, const char *text, size_t n)
 		return;
 	switch (x->keep) {
 	case F_STR:
-		copy_text((char *)&p->eni + f->off, f->size, text, n);
+		vf_copy_utf8((char *)&p->eni + f->off, f->size, text, n);
 		break;
 	case F_MANAGED:
 		p->eni.requester_managed = strcasecmp(text, "true") == 0;
@@ -700,12 +688,12 @@ static void names_end(struct xp *x, const char *text, size_t n)
 	if (!in_instance(x))
 		return;
 	if (tag_end(x, INSTANCE_DEPTH, text, n)) {
-		copy_text(p->name, sizeof(p->name), x->tag_value,
+		vf_copy_utf8(p->name, sizeof(p->name), x->tag_value,
 			strlen(x->tag_value));
 		return;
 	}
 	if (text != NULL && x->keep == F_INSTANCE_ID)
-		copy_text(p->id, sizeof(p->id), text, n);
+		vf_copy_utf8(p->id, sizeof(p->id), text, n);
 }
 
 bool vf_ec2_parse_instance_names(const char *xml, size_t len,

@@ -143,23 +143,9 @@ static const struct rule rules[] = {
 	{ M_INSTANCE, NULL, "EC2", N_EC2 },
 };
 
-/* Copies at most size - 1 bytes, never cutting a UTF-8 sequence. */
-static void copy_text(char *dst, size_t size, const char *src, size_t n)
-{
-	if (size == 0)
-		return;
-	if (n >= size) {
-		n = size - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static void copy_str(char *dst, size_t size, const char *src)
 {
-	copy_text(dst, size, src, strlen(src));
+	vf_copy_utf8(dst, size, src, strlen(src));
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -293,8 +279,8 @@ static void name_entity(struct vf_entity *out, const char *scheme,
 		name = eni_id;
 		n = strlen(eni_id);
 	}
-	copy_text(out->entity, sizeof(out->entity), scheme, sl);
-	copy_text(out->entity + sl, sizeof(out->entity) - sl, name, n);
+	vf_copy_utf8(out->entity, sizeof(out->entity), scheme, sl);
+	vf_copy_utf8(out->entity + sl, sizeof(out->entity) - sl, name, n);
 }
 
 void vf_entity_classify(const struct vf_eni_info *eni, struct vf_entity *out)

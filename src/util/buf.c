@@ -69,3 +69,16 @@ bool vf_buf_printf(struct vf_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 	return true;
 }
+
+void vf_copy_utf8(char *dst, size_t size, const char *src, size_t n)
+{
+	if (size == 0)
+		return;
+	if (n >= size) {
+		n = size - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
