@@ -28,10 +28,14 @@ static bool sink(void *ctx, const struct vf_flow *flow,
 	const struct vf_sv *key;
 
 	vf_buf_reset(&pl->msg);
-	if (!vf_gelf_encode_open(&pl->gelf, &pl->msg, flow, meta) ||
-	    (pl->enrich != NULL &&
-	    !vf_enrich_flow(pl->enrich, flow, &pl->msg)) ||
-	    !vf_buf_append(&pl->msg, "}", 1)) {
+	if (!vf_gelf_encode_open(&pl->gelf, &pl->msg, flow, meta)) {
+		pl->stats.errors[VF_ERR_ENCODE]++;
+		return true;
+	}
+	/* a flow whose enrichment does not fit goes without it (counted) */
+	if (pl->enrich != NULL && !vf_enrich_flow(pl->enrich, flow, &pl->msg))
+		pl->stats.unenriched++;
+	if (!vf_buf_append(&pl->msg, "}", 1)) {
 		pl->stats.errors[VF_ERR_ENCODE]++;
 		return true;
 	}

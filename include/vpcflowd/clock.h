@@ -21,9 +21,9 @@ uint64_t vf_backoff_ms(unsigned attempt, unsigned *seed);
 void vf_stop_on_signals(atomic_int *flag);
 
 /*
- * SIGHUP calls fn(arg), in the signal handler: fn must be async-signal-safe
- * (set an atomic flag). fn NULL restores the default.
+ * SIGHUP sets *flag to 1 (flag must live as long as the process runs);
+ * NULL ignores SIGHUP from then on (a daemon must not die of one).
  */
-void vf_on_sighup(void (*fn)(void *), void *arg);
+void vf_flag_on_sighup(atomic_int *flag);
 
 #endif

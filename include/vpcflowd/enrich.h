@@ -35,25 +35,34 @@ struct vf_enrich_counters {
 	atomic_uint_fast64_t cache_hits, cache_misses;
 };
 
+struct vf_aws_creds_provider;
+
+struct vf_enrich_opts {
+	const struct vf_config *cfg;   /* must outlive the vf_enrich */
+	/* signs the EC2 calls (must outlive it); NULL: made from cfg's aws
+	 * section when aws_entities is on */
+	struct vf_aws_creds_provider *creds;
+	const atomic_int *stop;        /* the process is stopping: loads in
+					  progress give up, at start too */
+	atomic_int *reload;            /* set (by a SIGHUP handler): everything
+					  is reloaded soon; cleared here. NULL:
+					  none */
+};
+
 /*
  * Loads every table once (entities from EC2, threat lists, GeoIP), so that
  * the first flows are enriched too, then starts the refresh thread. A
  * table that fails to load is logged and counted, and retried; only what
  * cannot work at all (a GeoIP database that is missing or not MMDB, no
  * region for aws_entities) fails the create, with a reason in err.
- * creds (may be NULL: made from cfg's aws section when aws_entities is
- * on) signs the EC2 calls and must outlive the result, as must cfg. stop
- * ends the refresh thread's waits.
  */
-struct vf_aws_creds_provider;
-struct vf_enrich *vf_enrich_create(const struct vf_config *cfg,
-	struct vf_aws_creds_provider *creds, const atomic_int *stop,
+struct vf_enrich *vf_enrich_create(const struct vf_enrich_opts *opts,
 	char *err, size_t errlen);
 void vf_enrich_destroy(struct vf_enrich *e);
 
-/* Reloads every list, database and the entity table soon (SIGHUP).
- * Async-signal-safe: it sets a flag. e is a void * for vf_on_sighup(). */
-void vf_enrich_reload(void *e);
+/* Reloads every list, database and the entity table soon, as a SIGHUP
+ * does through opts.reload. */
+void vf_enrich_reload(struct vf_enrich *e);
 
 const struct vf_enrich_counters *vf_enrich_counters(const struct vf_enrich *e);
 /* Threat list i's name (the field suffix). */

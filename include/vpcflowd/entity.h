@@ -111,7 +111,9 @@ struct vf_ec2_opts {
 	const char *region;
 	const char *endpoint;        /* NULL: https://ec2.REGION.amazonaws.com/ */
 	struct vf_aws_creds_provider *creds;   /* not owned */
-	const atomic_int *stop;      /* set: give up between pages and retries */
+	const atomic_int *stop;      /* set: give up between pages and retries,
+					and abandon a request in flight */
+	const atomic_int *stop2;     /* a second flag that does the same */
 };
 
 struct vf_ec2;

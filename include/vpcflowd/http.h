@@ -22,6 +22,8 @@ struct vf_http_opts {
 	const char *key_file;      /* its key; NULL: in cert_file */
 	const atomic_int *cancel;  /* set: the transfer in flight is abandoned
 				      (VF_HTTP_NETWORK) within about a second */
+	const atomic_int *cancel2; /* a second flag that does the same */
+	bool follow_redirects;     /* up to 5, http and https only */
 };
 
 enum vf_http_result {
@@ -61,6 +63,9 @@ enum vf_http_result vf_http_send(struct vf_http *h, const void *body,
 	size_t len);
 
 long vf_http_status(const struct vf_http *h);
+/* Frees the response buffers (after a large answer that is not needed any
+ * more); the next request allocates again. */
+void vf_http_release(struct vf_http *h);
 const struct vf_buf *vf_http_body(const struct vf_http *h);
 /* The response header's value (first match, case-insensitive), or NULL. */
 const char *vf_http_header(const struct vf_http *h, const char *name);

@@ -32,6 +32,8 @@ struct vf_stats {
 	uint64_t control_messages;   /* CONTROL_MESSAGE documents skipped */
 	uint64_t events;             /* log events seen */
 	uint64_t flows;              /* flows handed to the output */
+	uint64_t unenriched;         /* of those, sent without enrichment
+					(its fields passed the size cap) */
 	uint64_t flows_by_status[VF_STATUS_COUNT];
 	uint64_t errors[VF_ERR_COUNT];
 	uint64_t bytes_in;           /* input bytes, as read */

@@ -37,6 +37,7 @@ struct vf_ec2 {
 	char endpoint[512];
 	struct vf_aws_creds_provider *creds;
 	const atomic_int *stop;
+	const atomic_int *stop2;
 	struct vf_http *http;
 	struct vf_buf req;
 	unsigned seed;
@@ -55,6 +56,7 @@ struct vf_ec2 *vf_ec2_create(const struct vf_ec2_opts *opts)
 		.timeout_ms = 60000,
 		.max_response = MAX_RESPONSE,
 		.cancel = opts->stop,
+		.cancel2 = opts->stop2,
 	};
 
 	if (c == NULL)
@@ -68,6 +70,7 @@ struct vf_ec2 *vf_ec2_create(const struct vf_ec2_opts *opts)
 			sizeof(c->endpoint));
 	c->creds = opts->creds;
 	c->stop = opts->stop;
+	c->stop2 = opts->stop2;
 	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
 	vf_buf_init(&c->req, MAX_REQUEST);
 	c->http = vf_http_create(&ho);
@@ -89,8 +92,19 @@ void vf_ec2_destroy(struct vf_ec2 *c)
 
 static bool stopping(const struct vf_ec2 *c)
 {
-	return c->stop != NULL &&
-		atomic_load_explicit(c->stop, memory_order_relaxed);
+	return (c->stop != NULL &&
+		atomic_load_explicit(c->stop, memory_order_relaxed)) ||
+		(c->stop2 != NULL &&
+		atomic_load_explicit(c->stop2, memory_order_relaxed));
+}
+
+/* A retry's wait, cut short by either stop flag. */
+static void nap(const struct vf_ec2 *c, uint64_t ms)
+{
+	uint64_t end = vf_now_ms() + ms, now;
+
+	while (!stopping(c) && (now = vf_now_ms()) < end)
+		vf_nap(c->stop, end - now < 100 ? end - now : 100);
 }
 
 /* Appends "&key=value" (no "&" first), the value percent-encoded. */
@@ -246,7 +260,7 @@ static bool call(struct vf_ec2 *c, const char *action, parse_fn parse,
 		}
 		log_debug("EC2 %s in %s: %s; trying again", action, c->region,
 			detail);
-		vf_nap(c->stop, vf_backoff_ms(attempt, &c->seed));
+		nap(c, vf_backoff_ms(attempt, &c->seed));
 	}
 }
 

@@ -111,7 +111,10 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return atomic_load_explicit(h->o.cancel, memory_order_relaxed) != 0;
+	return (h->o.cancel != NULL &&
+		atomic_load_explicit(h->o.cancel, memory_order_relaxed) != 0) ||
+		(h->o.cancel2 != NULL &&
+		atomic_load_explicit(h->o.cancel2, memory_order_relaxed) != 0);
 }
 
 static void set_common(struct vf_http *h)
@@ -131,7 +134,7 @@ static void set_common(struct vf_http *h)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, h->o.cert_file);
 	if (h->o.key_file != NULL)
 		curl_easy_setopt(c, CURLOPT_SSLKEY, h->o.key_file);
-	if (h->o.cancel != NULL) {
+	if (h->o.cancel != NULL || h->o.cancel2 != NULL) {
 		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 		curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -144,8 +147,19 @@ static void set_common(struct vf_http *h)
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION,
+		h->o.follow_redirects ? 1L : 0L);
+	if (h->o.follow_redirects) {
+		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	}
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
+}
+
+void vf_http_release(struct vf_http *h)
+{
+	vf_buf_finish(&h->body);
+	vf_buf_init(&h->body, h->o.max_response);
 }
 
 /* Forgets the last response. */

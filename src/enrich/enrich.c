@@ -236,13 +236,15 @@ static struct vf_enrich_part *load_entities(struct vf_enrich *e)
 			return NULL;
 		}
 	}
-	e->entity_failures = 0;
-	e->entities_due_ms = now + ac->refresh_ms;
 	t = vf_entity_table_create(&l);
 	if (t == NULL) {
 		log_warnx("aws entities: out of memory; keeping the last table");
+		e->entities_due_ms = now + retry_ms(++e->entity_failures,
+			ac->refresh_ms);
 		return NULL;
 	}
+	e->entity_failures = 0;
+	e->entities_due_ms = now + ac->refresh_ms;
 	log_debug("aws entities: %zu interfaces", vf_entity_table_size(t));
 	atomic_store(&e->counters.entities, vf_entity_table_size(t));
 	atomic_fetch_add(&e->counters.entity_refreshes, 1);
@@ -266,7 +268,10 @@ static void refresh(struct vf_enrich *e, bool force, bool reopen_geoip)
 	char err[512];
 
 	if (e->n_lists > 0 && load_lists(e, force))
-		threats = combine_lists(e);
+		e->threats_dirty = true;
+	if (e->threats_dirty && (threats = combine_lists(e)) == NULL)
+		log_warnx("enrich: out of memory; keeping the threat lists "
+			"in use");
 	if (e->n_ec2 > 0 && !quitting(e) &&
 	    (force || vf_now_ms() >= e->entities_due_ms))
 		entities = load_entities(e);
@@ -276,9 +281,10 @@ static void refresh(struct vf_enrich *e, bool force, bool reopen_geoip)
 		    e->cfg->enrich.geoip.asn_db != NULL))
 			log_warnx("geoip: %s; keeping the databases in use", err);
 	}
-	if (entities != NULL || threats != NULL || geoip != NULL)
-		publish(e, entities, threats, geoip);
-	else {
+	if (entities != NULL || threats != NULL || geoip != NULL) {
+		if (publish(e, entities, threats, geoip) && threats != NULL)
+			e->threats_dirty = false;
+	} else {
 		pthread_mutex_lock(&e->mu);
 		reclaim(e);
 		pthread_mutex_unlock(&e->mu);
@@ -304,11 +310,19 @@ static void *refresh_thread(void *arg)
 	while (!quitting(e)) {
 		bool force = atomic_exchange(&e->reload, false);
 
+		if (e->hup != NULL && atomic_exchange(e->hup, 0))
+			force = true;
 		if (force)
 			log_info("enrich: reloading threat lists, GeoIP "
 				"databases and AWS entities");
-		if (force || vf_now_ms() >= next_due(e))
+		if (force || vf_now_ms() >= next_due(e)) {
 			refresh(e, force, force);
+		} else if (e->retired != NULL) {
+			/* readers let go of old tables between refreshes */
+			pthread_mutex_lock(&e->mu);
+			reclaim(e);
+			pthread_mutex_unlock(&e->mu);
+		}
 		if (!atomic_load(&e->reload))
 			vf_nap(&e->quit, NAP_SLICE_MS);
 	}
@@ -385,6 +399,7 @@ static bool start_ec2(struct vf_enrich *e, char *err, size_t errlen)
 			.endpoint = ac->endpoint,
 			.creds = e->creds,
 			.stop = &e->quit,
+			.stop2 = e->stop,
 		};
 
 		e->ec2[i] = vf_ec2_create(&eo);
@@ -398,10 +413,10 @@ static bool start_ec2(struct vf_enrich *e, char *err, size_t errlen)
 	return true;
 }
 
-struct vf_enrich *vf_enrich_create(const struct vf_config *cfg,
-	struct vf_aws_creds_provider *creds, const atomic_int *stop,
+struct vf_enrich *vf_enrich_create(const struct vf_enrich_opts *opts,
 	char *err, size_t errlen)
 {
+	const struct vf_config *cfg = opts->cfg;
 	const struct vf_config_enrich *ec = &cfg->enrich;
 	struct vf_enrich_part *geoip = NULL;
 	struct vf_enrich *e;
@@ -417,8 +432,9 @@ struct vf_enrich *vf_enrich_create(const struct vf_config *cfg,
 		return NULL;
 	}
 	e->cfg = cfg;
-	e->stop = stop;
-	e->creds = creds;
+	e->stop = opts->stop;
+	e->hup = opts->reload;
+	e->creds = opts->creds;
 	pthread_mutex_init(&e->mu, NULL);
 	if (!build_nets(e)) {
 		snprintf(err, errlen, "out of memory");
@@ -435,6 +451,8 @@ struct vf_enrich *vf_enrich_create(const struct vf_config *cfg,
 			.timeout_ms = LIST_HTTP_TIMEOUT_MS,
 			.max_response = (size_t)512 << 20,
 			.cancel = &e->quit,
+			.cancel2 = e->stop,
+			.follow_redirects = true,
 		};
 
 		e->http = vf_http_create(&ho);
@@ -499,10 +517,8 @@ void vf_enrich_destroy(struct vf_enrich *e)
 	free(e);
 }
 
-void vf_enrich_reload(void *arg)
+void vf_enrich_reload(struct vf_enrich *e)
 {
-	struct vf_enrich *e = arg;
-
 	atomic_store(&e->reload, true);
 }
 

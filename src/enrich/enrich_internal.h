@@ -155,7 +155,9 @@ struct vf_enrich {
 	size_t n_ec2;
 	unsigned entity_failures;      /* in a row */
 	uint64_t entities_due_ms;
-	atomic_bool reload;
+	atomic_bool reload;            /* vf_enrich_reload() */
+	atomic_int *hup;               /* opts.reload: SIGHUP */
+	bool threats_dirty;            /* a list changed, not yet published */
 	atomic_int quit;               /* destroy: the refresh ends, fetches too */
 	pthread_t thread;
 	bool thread_started;

@@ -55,7 +55,7 @@ static bool path_split(struct geo_path *p, const char *dotted)
 		*s++ = '\0';
 	}
 	p->part[n] = NULL;
-	return true;
+	return s == NULL || *s == '\0';     /* false: too many parts */
 }
 
 static bool db_open(struct geo_db *db, const char *key, const char *path,
@@ -92,13 +92,21 @@ struct vf_geoip *vf_geoip_open(const struct vf_config_geoip *gc, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (!path_split(&g->country_code, p->country_code) ||
-	    !path_split(&g->city_name, p->city_name) ||
-	    !path_split(&g->latitude, p->latitude) ||
-	    !path_split(&g->longitude, p->longitude) ||
-	    !path_split(&g->as_number, p->as_number) ||
-	    !path_split(&g->as_organization, p->as_organization)) {
-		snprintf(err, errlen, "out of memory");
+	static const char *const keys[] = { "country_code", "city_name",
+		"latitude", "longitude", "as_number", "as_organization" };
+	struct geo_path *paths[] = { &g->country_code, &g->city_name,
+		&g->latitude, &g->longitude, &g->as_number, &g->as_organization };
+	const char *texts[] = { p->country_code, p->city_name, p->latitude,
+		p->longitude, p->as_number, p->as_organization };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (path_split(paths[i], texts[i]))
+			continue;
+		if (paths[i]->text == NULL)
+			snprintf(err, errlen, "out of memory");
+		else
+			snprintf(err, errlen, "enrich.geoip.paths.%s: more than "
+				"%d parts", keys[i], PATH_MAX_PARTS);
 		goto fail;
 	}
 	if (!db_open(&g->city, "city_db", gc->city_db, err, errlen) ||

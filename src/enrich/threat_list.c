@@ -29,16 +29,16 @@ static void keep_header(const struct vf_http *h, const char *name, char *out,
 		memcpy(out, v, strlen(v) + 1);
 }
 
-/* The body of the URL, or NULL: *unchanged on 304, else err says why. */
-static char *fetch(struct vf_threat_list *l, struct vf_http *h, bool *unchanged,
-	size_t *len, char *err, size_t errlen)
+/* The body of the URL (in h, until its next request), or NULL: *unchanged
+ * on 304, else err says why. */
+static const char *fetch(struct vf_threat_list *l, struct vf_http *h,
+	bool *unchanged, size_t *len, char *err, size_t errlen)
 {
 	char inm[sizeof(l->etag) + 16], ims[sizeof(l->last_modified) + 24];
 	const char *headers[2];
 	size_t n = 0;
 	enum vf_http_result r;
 	const struct vf_buf *body;
-	char *copy;
 	long status;
 
 	if (l->set != NULL && l->etag[0] != '\0') {
@@ -66,19 +66,11 @@ static char *fetch(struct vf_threat_list *l, struct vf_http *h, bool *unchanged,
 		return NULL;
 	}
 	body = vf_http_body(h);
-	copy = malloc(body->len + 1);
-	if (copy == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (body->len)
-		memcpy(copy, body->data, body->len);
-	copy[body->len] = '\0';
 	*len = body->len;
 	keep_header(h, "ETag", l->next_etag, sizeof(l->next_etag));
 	keep_header(h, "Last-Modified", l->next_last_modified,
 		sizeof(l->next_last_modified));
-	return copy;
+	return body->data != NULL ? body->data : "";
 }
 
 /* The file's contents, or NULL: *unchanged when it is as last read. */
@@ -90,6 +82,11 @@ static char *read_list(struct vf_threat_list *l, bool force, bool *unchanged,
 
 	if (stat(l->cfg->path, &st) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	/* not a FIFO or a device: opening one could block for good */
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file");
 		return NULL;
 	}
 	if (!force && l->set != NULL && st.st_size == l->file_size &&
@@ -118,17 +115,21 @@ enum vf_threat_load vf_threat_list_load(struct vf_threat_list *l,
 	struct vf_ipset *set;
 	bool unchanged = false;
 	char err[256] = "";
-	char *data;
+	const char *data;
+	char *file = NULL;
 	size_t len = 0;
+	enum vf_threat_load ret = VF_THREAT_FAILED;
 
 	if (l->cfg->url != NULL)
 		data = fetch(l, h, &unchanged, &len, err, sizeof(err));
 	else
-		data = read_list(l, force, &unchanged, &len, err, sizeof(err));
+		data = file = read_list(l, force, &unchanged, &len, err,
+			sizeof(err));
 	if (data == NULL) {
 		if (unchanged) {
 			log_debug("threat list %s: %s unchanged", l->cfg->name,
 				where);
+			l->failures = 0;
 			return VF_THREAT_UNCHANGED;
 		}
 		goto fail;
@@ -170,17 +171,20 @@ enum vf_threat_load vf_threat_list_load(struct vf_threat_list *l,
 		sizeof(l->last_modified));
 	l->file_size = l->next_size;
 	l->file_mtime = l->next_mtime;
-	vf_ipset_builder_destroy(b);
-	free(data);
-	return VF_THREAT_CHANGED;
+	ret = VF_THREAT_CHANGED;
+	goto done;
 fail:
 	l->failures++;
 	log_warnx("threat list %s: %s: %s; %s", l->cfg->name, where, err,
 		l->set != NULL ? "keeping its last good contents" :
 		"it stays empty until it loads");
+done:
 	vf_ipset_builder_destroy(b);
-	free(data);
-	return VF_THREAT_FAILED;
+	free(file);
+	/* a list may be large: its text is not kept between loads */
+	if (l->cfg->url != NULL)
+		vf_http_release(h);
+	return ret;
 }
 
 void vf_threat_list_finish(struct vf_threat_list *l)

@@ -213,8 +213,9 @@ int vf_replay_main(int argc, char **argv)
 		cfg.output.type = VF_CONFIG_OUTPUT_STDOUT;
 	vf_stop_on_signals(&replay_stop);
 	if (!no_enrich) {
-		enrich = vf_enrich_create(&cfg, NULL, &replay_stop, err,
-			sizeof(err));
+		struct vf_enrich_opts eo = { .cfg = &cfg, .stop = &replay_stop };
+
+		enrich = vf_enrich_create(&eo, err, sizeof(err));
 		if (enrich == NULL) {
 			fprintf(stderr, "vpcflowd replay: %s\n", err);
 			goto done;
@@ -279,6 +280,10 @@ int vf_replay_main(int argc, char **argv)
 				(unsigned long long)pl.stats.errors[k],
 				vf_error_kind_name(k));
 	}
+	if (pl.stats.unenriched)
+		log_warnx("%llu flows sent without enrichment: its fields "
+			"passed the message size cap",
+			(unsigned long long)pl.stats.unenriched);
 	if (pl.stats.control_messages)
 		log_info("%llu control messages skipped",
 			(unsigned long long)pl.stats.control_messages);

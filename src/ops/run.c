@@ -19,6 +19,7 @@
 #include "vpcflowd/pipeline.h"
 
 static atomic_int stop_requested;   /* set by SIGTERM/SIGINT */
+static atomic_int reload_requested; /* set by SIGHUP (enrichment tables) */
 
 int vf_run_main(int argc, char **argv)
 {
@@ -99,14 +100,19 @@ int vf_run_main(int argc, char **argv)
 	groups = vf_pipeline_group_formats(&cfg);
 
 	vf_stop_on_signals(&stop_requested);
-	enrich = vf_enrich_create(&cfg, creds, &stop_requested, err,
-		sizeof(err));
+	vf_flag_on_sighup(&reload_requested);
+	struct vf_enrich_opts eo = {
+		.cfg = &cfg,
+		.creds = creds,
+		.stop = &stop_requested,
+		.reload = &reload_requested,
+	};
+	enrich = vf_enrich_create(&eo, err, sizeof(err));
 	if (enrich == NULL) {
 		log_errorx("enrich: %s", err);
 		rc = 2;
 		goto done;
 	}
-	vf_on_sighup(vf_enrich_reload, enrich);
 
 	struct vf_consumer_opts o = {
 		.cfg = &cfg,
@@ -127,7 +133,6 @@ int vf_run_main(int argc, char **argv)
 	rc = vf_consumer_run(&o, NULL);
 	log_info("stopped%s", rc ? " after an error" : "");
 done:
-	vf_on_sighup(NULL, NULL);
 	vf_enrich_destroy(enrich);
 	vf_output_group_destroy(outputs);
 	vf_checkpoint_destroy(store);

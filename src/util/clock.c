@@ -66,24 +66,24 @@ void vf_stop_on_signals(atomic_int *flag)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void (*hup_fn)(void *);
-static void *hup_arg;
+static _Atomic(atomic_int *) hup_flag;
 
 static void on_hup(int sig)
 {
+	atomic_int *flag = atomic_load(&hup_flag);
+
 	(void)sig;
-	if (hup_fn != NULL)
-		hup_fn(hup_arg);
+	if (flag != NULL)
+		atomic_store(flag, 1);
 }
 
-void vf_on_sighup(void (*fn)(void *), void *arg)
+void vf_flag_on_sighup(atomic_int *flag)
 {
 	struct sigaction sa;
 
-	hup_fn = fn;
-	hup_arg = arg;
+	atomic_store(&hup_flag, flag);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn != NULL ? on_hup : SIG_DFL;
+	sa.sa_handler = flag != NULL ? on_hup : SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGHUP, &sa, NULL);

@@ -418,6 +418,32 @@ test('the entity table refreshes in the background; a failed refresh keeps the l
   }
 });
 
+test('a list server that never answers: SIGHUP does no harm and SIGTERM stops the start', async () => {
+  const dir = h.tmpdir('enrich-hang');
+  const net = require('node:net');
+  const sockets = [];
+  const hang = net.createServer((s) => sockets.push(s));
+  await new Promise((r) => hang.listen(0, '127.0.0.1', r));
+  try {
+    const cfg = h.writeConfig(dir, kin.url, 'none', {
+      sections: `enrich:\n  threat_lists:\n    - name: slow\n      url: http://127.0.0.1:${hang.address().port}/list.txt\n`,
+    });
+    const run = startRun(cfg);
+    await waitFor('the list fetch', () => sockets.length > 0);
+    run.child.kill('SIGHUP');
+    await sleep(500);
+    assert.strictEqual(run.exited, null, 'SIGHUP at start must not kill it');
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    const code = await run.done;
+    assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
+    assert.notStrictEqual(code, null, run.stderr);
+  } finally {
+    for (const s of sockets) s.destroy();
+    hang.close();
+  }
+});
+
 test('a GeoIP database that is not there stops the start with its name', () => {
   const dir = h.tmpdir('enrich-geoip-missing');
   const cfg = h.writeConfig(dir, kin.url, 'none', {

@@ -101,6 +101,14 @@ static void assert_no_field(json_t *doc, const char *key)
 			json_dumps(doc, JSON_SORT_KEYS));
 }
 
+static struct vf_enrich *create(const struct vf_config *cfg, atomic_int *stop,
+	char *err, size_t errlen)
+{
+	struct vf_enrich_opts o = { .cfg = cfg, .stop = stop };
+
+	return vf_enrich_create(&o, err, errlen);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -138,7 +146,7 @@ static void test_internal_geoip_asn(void **state)
 		"  geoip:\n"
 		"    city_db: %T/maxmind/GeoLite2-City-Test.mmdb\n"
 		"    asn_db: %T/maxmind/GeoLite2-ASN-Test.mmdb\n");
-	e = vf_enrich_create(&cfg, NULL, &stop, err, sizeof(err));
+	e = create(&cfg, &stop, err, sizeof(err));
 	if (e == NULL)
 		fail_msg("%s", err);
 	r = vf_enrich_reader_create(e);
@@ -208,7 +216,7 @@ static void test_pkt_addresses(void **state)
 
 	(void)state;
 	load_config(&cfg, "log:\n  level: warn\n");
-	e = vf_enrich_create(&cfg, NULL, &stop, err, sizeof(err));
+	e = create(&cfg, &stop, err, sizeof(err));
 	assert_non_null(e);
 	r = vf_enrich_reader_create(e);
 	fmt = vf_format_create(ftext, strlen(ftext), err, sizeof(err));
@@ -263,7 +271,7 @@ static void test_threat_lists_and_reload(void **state)
 		"      format: spamhaus\n"
 		"    - name: junk\n"
 		"      path: %D/junk.txt\n");
-	e = vf_enrich_create(&cfg, NULL, &stop, err, sizeof(err));
+	e = create(&cfg, &stop, err, sizeof(err));
 	if (e == NULL)
 		fail_msg("%s", err);
 	c = (struct vf_enrich_counters *)vf_enrich_counters(e);
@@ -328,13 +336,13 @@ static void test_geoip_missing(void **state)
 
 	(void)state;
 	load_config(&cfg, "enrich:\n  geoip:\n    city_db: %D/none.mmdb\n");
-	assert_null(vf_enrich_create(&cfg, NULL, &stop, err, sizeof(err)));
+	assert_null(create(&cfg, &stop, err, sizeof(err)));
 	assert_non_null(strstr(err, "none.mmdb"));
 	vf_config_finish(&cfg);
 	/* a file that is not MMDB */
 	write_file("fake.mmdb", "not a database");
 	load_config(&cfg, "enrich:\n  geoip:\n    asn_db: %D/fake.mmdb\n");
-	assert_null(vf_enrich_create(&cfg, NULL, &stop, err, sizeof(err)));
+	assert_null(create(&cfg, &stop, err, sizeof(err)));
 	assert_non_null(strstr(err, "fake.mmdb"));
 	vf_config_finish(&cfg);
 }
@@ -453,7 +461,7 @@ static void test_swap_under_readers(void **state)
 	write_file("swap.txt", "198.51.100.0/25\n");
 	load_config(&cfg, "enrich:\n  threat_lists:\n    - name: swap\n"
 		"      path: %D/swap.txt\nlog:\n  level: warn\n");
-	s.e = vf_enrich_create(&cfg, NULL, &stop, err, sizeof(err));
+	s.e = create(&cfg, &stop, err, sizeof(err));
 	assert_non_null(s.e);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, reader_thread,
