@@ -18,8 +18,9 @@
 # Each configuration runs three times: CPU is the lowest user + sys of the
 # three (it includes the startup), flows/s the highest of replay's own
 # rate (wall clock, startup excluded), peak RSS the highest. Startup is the
-# same configuration on a 1,000-flow corpus. The cache hit rate is read
-# from the enrich counters under gdb in one more run (skipped without gdb).
+# same configuration on a 1,000-flow corpus. One more run under gdb reads
+# the enrich cache's hit rate from its counters and the memory held at the
+# end (skipped without gdb).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flows=${1:-1000000}
@@ -116,46 +117,51 @@ config() {
 	echo "$f"
 }
 
-# runs CORPUS ARGS...: three runs; prints the lowest CPU s, the highest
-# flows/s and the highest peak RSS (KiB)
-runs() {
-	local corpus=$1 best="" fps=0 rss=0 tf=$tmp/time t f
+# once CORPUS ARGS...: one replay -o null; prints its user + sys seconds,
+# replay's flows/s and the peak RSS (KiB)
+once() {
+	local corpus=$1 tf=$tmp/time u s m
 	shift
-	for _ in 1 2 3; do
-		/usr/bin/time -o "$tf" -f "%U %S %M" "${vfenv[@]}" "$build/vpcflowd" \
-			replay "$@" -o null "$corpus" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-		grep -q ' errors=0 ' "$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
-		read -r u s m < <(tail -1 "$tf")
-		t=$(echo "$u + $s" | bc)
-		f=$(sed -n 's/.*flows_per_second=\([0-9]*\).*/\1/p' "$tmp/err")
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; fi
-		[ "$f" -gt "$fps" ] && fps=$f
-		[ "$m" -gt "$rss" ] && rss=$m
-	done
-	echo "$best $fps $rss"
+	/usr/bin/time -o "$tf" -f "%U %S %M" "${vfenv[@]}" "$build/vpcflowd" \
+		replay "$@" -o null "$corpus" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+	grep -q ' errors=0 ' "$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+	read -r u s m < <(tail -1 "$tf")
+	echo "$(echo "$u + $s" | bc) $(sed -n 's/.*flows_per_second=\([0-9]*\).*/\1/p' "$tmp/err") $m"
 }
 
-# hitrate CONFIG: the reader cache's hit rate over the corpus, read from
-# vf_enrich_counters() when vf_enrich_destroy() starts
-off=""
-if command -v gdb >/dev/null && printf '#include <stddef.h>\n#include <stdio.h>\n#include "vpcflowd/enrich.h"\nint main(void) { printf("%%zu %%zu\\n", offsetof(struct vf_enrich_counters, cache_hits), offsetof(struct vf_enrich_counters, cache_misses)); return 0; }\n' > "$tmp/off.c" &&
-	cc -std=c11 -Iinclude -I"$build" -o "$tmp/off" "$tmp/off.c" 2>/dev/null; then
-	off=$("$tmp/off")
-fi
-hitrate() {
-	local h m
-	if [ -z "$off" ]; then echo "n/a"; return; fi
-	read -r h m < <(vf_gdb "$1" | sed -n 's/^cache \([0-9]*\) \([0-9]*\)$/\1 \2/p')
-	if [ -z "${h:-}" ]; then echo "n/a"; return; fi
-	printf '%.1f%% of %d\n' "$(echo "100 * $h / ($h + $m)" | bc -l)" $((h + m))
+# best FILE I: configuration I's lowest CPU s, highest flows/s, highest RSS
+best() {
+	awk -v i="$2" '$1 == i { if (c == "" || $2 < c) c = $2; if ($3 > f) f = $3;
+		if ($4 > r) r = $4 } END { print c, f, r }' "$1"
 }
-vf_gdb() {
-	local oh om
+
+# probe ARGS...: one more run under gdb, stopped where vf_enrich_destroy()
+# starts: the anonymous memory the process holds then (RssAnon: the
+# tables, the caches and what malloc kept; the mapped corpus and GeoIP
+# files are not in it), and the reader cache's hit rate from
+# vf_enrich_counters(). "-|-" without gdb or a C compiler.
+off=""
+if command -v gdb >/dev/null && command -v cc >/dev/null; then
+	printf '%s\n' '#include <stddef.h>' '#include <stdio.h>' '#include "vpcflowd/enrich.h"' \
+		'int main(void) { printf("%zu %zu\n", offsetof(struct vf_enrich_counters, cache_hits),' \
+		'	offsetof(struct vf_enrich_counters, cache_misses)); return 0; }' > "$tmp/off.c"
+	cc -std=c11 -Iinclude -I"$build" -o "$tmp/off" "$tmp/off.c" && off=$("$tmp/off")
+fi
+probe() {
+	local oh om h="" m="" anon="-" hr="-"
+	if [ -z "$off" ]; then echo "-|-"; return; fi
 	read -r oh om <<<"$off"
-	"${vfenv[@]}" gdb -q -batch -ex 'set pagination off' -ex 'break vf_enrich_destroy' -ex run \
+	"${vfenv[@]}" gdb -q -batch -ex 'set pagination off' -ex 'break vf_enrich_destroy' \
+		-ex run -ex 'info proc status' \
 		-ex 'set $c = (char *)((void *(*)(void *))vf_enrich_counters)($rdi)' \
 		-ex "printf \"cache %lu %lu\\n\", *(unsigned long *)(\$c + $oh), *(unsigned long *)(\$c + $om)" \
-		-ex kill --args "$build/vpcflowd" replay -c "$1" -o null "$corpus" 2>/dev/null
+		-ex kill --args "$build/vpcflowd" replay "$@" -o null "$corpus" > "$tmp/gdb" 2>&1 || true
+	anon=$(awk '/^RssAnon:/ { printf "%d MiB", $2 / 1024 }' "$tmp/gdb")
+	read -r h m < <(sed -n 's/^cache \([0-9]*\) \([0-9]*\)$/\1 \2/p' "$tmp/gdb") || true
+	if [ -n "$h" ] && [ $((h + m)) -gt 0 ]; then
+		hr=$(printf '%.1f%%' "$(echo "100 * $h / ($h + $m)" | bc -l)")
+	fi
+	echo "${anon:--}|$hr"
 }
 
 # ms LOGFILE PATTERN: the time of the first log line matching PATTERN, in
@@ -181,9 +187,14 @@ for _ in 1 2 3; do
 	if [ -z "$best_combine" ] || [ "$c" -lt "$best_combine" ]; then best_combine=$c; fi
 done
 list_line=$(grep -m1 'threat list synthetic:' "$tmp/log" | sed 's/^[^ ]* [a-z]*: //')
+# and the entity table's first load: the EC2 calls, their XML, the table
 ecfg=$(config startup-ec2 debug entities)
-vf replay -c "$ecfg" -o null "$tiny" 2>"$tmp/log" >/dev/null
-ec2_ms=$(($(ms "$tmp/log" 'aws entities:') - $(ms "$tmp/log" 'tables 1 in use')))
+ec2_ms=""
+for _ in 1 2 3; do
+	vf replay -c "$ecfg" -o null "$tiny" 2>"$tmp/log" >/dev/null
+	e=$(($(ms "$tmp/log" 'aws entities:') - $(ms "$tmp/log" 'tables 1 in use')))
+	if [ -z "$ec2_ms" ] || [ "$e" -lt "$ec2_ms" ]; then ec2_ms=$e; fi
+done
 ec2_line=$(grep -m1 'DescribeNetworkInterfaces' "$tmp/log" | sed 's/^[^ ]* [a-z]*: //')
 
 # what the full configuration adds, in the tiny corpus's output
@@ -196,36 +207,50 @@ printf '\ncorpus: %s (%s flows, %s bytes gzip, %s bytes JSON)\n' "$corpus" "$flo
 	"$(stat -c %s "$corpus")" "$json_bytes"
 printf 'machine: %s, %s cores; %s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
 	"$(nproc)" "$("$build/vpcflowd" --version)"
+printf 'commit: %s%s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	"$([ -z "$(git status --porcelain -- src include meson.build 2>/dev/null)" ] || echo ', with local changes to the sources')"
 printf 'EC2: %s\n' "$ec2_line"
 printf 'fields set in the first 1,000 flows with everything on: _entity %s, _threat_indicated true %s, _country_code %s, _as_organization %s\n\n' \
 	"$(fields entity)" "$(fields threat_indicated)" "$(fields country_code)" "$(fields as_organization)"
 
-printf '| enrichment | flows/s (wall) | CPU s | flows per CPU-second | startup CPU s | added CPU per flow | peak RSS | cache hit rate |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
+labels=("none (--no-enrich)" "default: internal networks only"
+	"+ AWS entities (2,000 interfaces)" "+ threat lists (1M synthetic + small)"
+	"+ GeoIP city + ASN (test DBs)" "everything")
+cfgs=("$(config none info)" "$(config default info)" "$(config entities info entities)"
+	"$(config lists info lists)" "$(config geoip info geoip)" "$acfg")
+extra=(--no-enrich "" "" "" "" "")
+# three rounds, each running every configuration once, so that the load
+# other work puts on the machine falls on all of them alike
+for _ in 1 2 3; do
+	for i in "${!labels[@]}"; do
+		echo "$i $(once "$corpus" -c "${cfgs[$i]}" ${extra[$i]:+"${extra[$i]}"})" >> "$tmp/full"
+		echo "$i $(once "$tiny" -c "${cfgs[$i]}" ${extra[$i]:+"${extra[$i]}"})" >> "$tmp/startup"
+	done
+done
+
+printf '| enrichment | flows/s (wall) | CPU s | flows per CPU-second | startup CPU s | added CPU per flow | peak RSS | anon RSS at the end | cache hit rate |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
 base=""
-row() {
-	local label=$1 cfg=$2 hr="" cpu fps rss s0 r0 added
-	shift 2
-	read -r cpu fps rss < <(runs "$corpus" -c "$cfg" "$@")
-	read -r s0 _ r0 < <(runs "$tiny" -c "$cfg" "$@")
+for i in "${!labels[@]}"; do
+	read -r cpu fps rss < <(best "$tmp/full" "$i")
+	read -r s0 _ _ < <(best "$tmp/startup" "$i")
+	probed=$(probe -c "${cfgs[$i]}" ${extra[$i]:+"${extra[$i]}"})
 	if [ -z "$base" ]; then
 		base=$(echo "$cpu - $s0" | bc)
-		added="-" hr="-"
+		added="-"
 	else
 		added=$(printf '%.2f µs' "$(echo "($cpu - $s0 - $base) * 1000000 / $flows" | bc -l)")
-		hr=$(hitrate "$cfg")
 	fi
-	printf '| %s | %.0f | %.2f | %.0f | %.2f | %s | %d MiB | %s |\n' "$label" "$fps" "$cpu" \
-		"$(echo "$flows / $cpu" | bc -l)" "$s0" "$added" $((rss / 1024)) "$hr"
-}
-row "none (--no-enrich)" "$(config none info)" --no-enrich
-row "default: internal networks only" "$(config default info)"
-row "+ AWS entities (2,000 interfaces)" "$(config entities info entities)"
-row "+ threat lists (1M synthetic + small)" "$(config lists info lists)"
-row "+ GeoIP city + ASN (test DBs)" "$(config geoip info geoip)"
-row "everything" "$acfg"
+	printf '| %s | %.0f | %.2f | %.0f | %.2f | %s | %d MiB | %s | %s |\n' "${labels[$i]}" "$fps" \
+		"$cpu" "$(echo "$flows / $cpu" | bc -l)" "$s0" "$added" $((rss / 1024)) \
+		"${probed%|*}" "${probed#*|}"
+done
+printf '\nCPU s of each run (rounds in order):\n'
+for i in "${!labels[@]}"; do
+	printf '  %s: %s\n' "${labels[$i]}" "$(awk -v i="$i" '$1 == i { printf "%.2f ", $2 }' "$tmp/full")"
+done
 
 printf '\nstartup: %s\n' "$list_line"
 printf '  1M list read, parsed and built: %d ms (fastest of 3); the two lists combined: %d ms\n' \
 	"$best_build" "$best_combine"
-printf '  EC2 entities (2 DescribeNetworkInterfaces pages, DescribeInstances, table): %d ms\n' "$ec2_ms"
+printf '  EC2 entities (2 DescribeNetworkInterfaces pages, DescribeInstances, table): %d ms (fastest of 3)\n' "$ec2_ms"
