@@ -126,9 +126,13 @@ static bool publish(struct vf_enrich *e, struct vf_enrich_part *entities,
 	if (t == NULL) {
 		pthread_mutex_unlock(&e->mu);
 		log_warnx("enrich: out of memory; keeping the tables in use");
-		part_ref(entities), part_unref(entities);
-		part_ref(threats), part_unref(threats);
-		part_ref(geoip), part_unref(geoip);
+		/* new parts nothing refers to yet */
+		part_ref(entities);
+		part_unref(entities);
+		part_ref(threats);
+		part_unref(threats);
+		part_ref(geoip);
+		part_unref(geoip);
 		return false;
 	}
 	t->gen = ++e->gen;

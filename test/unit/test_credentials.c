@@ -4,6 +4,7 @@
  * Every endpoint is pointed at loopback; HOME is a temporary directory.
  */
 #include "testutil.h"
+#include "scripted_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,8 +58,8 @@ static const char *const all_secrets[] = {
 /* ---- the scripted server ---- */
 
 #define MAX_ROUTES 16
-#define MAX_REQS 64
 
+/* What the server answers to method path (the query string ignored). */
 struct route {
 	char method[8];
 	char path[256];
@@ -66,25 +67,13 @@ struct route {
 	char *body;
 };
 
-struct req {
-	char method[8];
-	char path[256];
-	char headers[8192];      /* "Name: value\n" lines as received */
-	char *body;
-};
-
+static struct vf_test_http srv;
 static struct {
-	int fd;
-	int port;
-	pthread_t thread;
-	pthread_mutex_t mu;
 	struct route routes[MAX_ROUTES];
 	int n_routes;
-	struct req reqs[MAX_REQS];
-	int n_reqs;
-} srv;
+} rts;
 
-static char base_url[64];        /* http://127.0.0.1:PORT */
+static char base_url[80];        /* http://127.0.0.1:PORT */
 static char home[256];
 static int64_t fake_now;
 
@@ -93,146 +82,39 @@ static int64_t test_clock(void)
 	return fake_now;
 }
 
-static bool send_all(int c, const char *p, size_t n)
+/* The route of r, else 404. */
+static void route_answer(const struct vf_test_req *r, struct vf_test_answer *a)
 {
-	while (n > 0) {
-		ssize_t w = send(c, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-static void handle(int c)
-{
-	static char buf[1 << 17];
-	char head[512], *hend, *line, *clh;
-	size_t n = 0, hlen, clen = 0;
-	struct timeval tv = { 5, 0 };
-	struct route *rt = NULL;
-	struct req *r = NULL;
-	const char *body = "no route";
-	int status = 404;
-
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	for (;;) {
-		ssize_t got = recv(c, buf + n, sizeof(buf) - 1 - n, 0);
-		if (got <= 0)
-			return;
-		n += (size_t)got;
-		buf[n] = '\0';
-		hend = strstr(buf, "\r\n\r\n");
-		if (hend != NULL)
-			break;
-		if (n == sizeof(buf) - 1)
-			return;
-	}
-	hlen = (size_t)(hend - buf) + 4;
-	clh = strcasestr(buf, "\r\nContent-Length:");
-	if (clh != NULL && clh < hend)
-		clen = strtoul(clh + 17, NULL, 10);
-	while (n < hlen + clen && n < sizeof(buf) - 1) {
-		ssize_t got = recv(c, buf + n, sizeof(buf) - 1 - n, 0);
-		if (got <= 0)
-			return;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
-	*hend = '\0';
-
-	pthread_mutex_lock(&srv.mu);
-	if (srv.n_reqs < MAX_REQS) {
-		char *q;
-		r = &srv.reqs[srv.n_reqs++];
-		memset(r, 0, sizeof(*r));
-		sscanf(buf, "%7s %255s", r->method, r->path);
-		q = strchr(r->path, '?');
-		if (q != NULL)
-			*q = '\0';
-		line = strstr(buf, "\r\n");
-		while (line != NULL && line < hend) {
-			char *next = strstr(line + 2, "\r\n");
-			size_t ll = (size_t)((next ? next : hend) - (line + 2));
-			if (strlen(r->headers) + ll + 2 < sizeof(r->headers)) {
-				strncat(r->headers, line + 2, ll);
-				strcat(r->headers, "\n");
-			}
-			line = next;
-		}
-		r->body = strndup(buf + hlen, n - hlen);
-	}
-	for (int i = 0; r != NULL && i < srv.n_routes; i++) {
-		if (strcmp(srv.routes[i].method, r->method) == 0 &&
-		    strcmp(srv.routes[i].path, r->path) == 0) {
-			rt = &srv.routes[i];
+	a->status = 404;
+	a->body = "no route";
+	for (int i = 0; i < rts.n_routes; i++) {
+		if (strcmp(rts.routes[i].method, r->method) == 0 &&
+		    strcmp(rts.routes[i].path, r->path) == 0) {
+			a->status = rts.routes[i].status;
+			a->body = rts.routes[i].body;
 			break;
 		}
 	}
-	if (rt != NULL) {
-		status = rt->status;
-		body = rt->body;
-	}
-	snprintf(head, sizeof(head), "HTTP/1.1 %d Scripted\r\n"
-		"Content-Length: %zu\r\nConnection: close\r\n\r\n", status,
-		strlen(body));
-	send_all(c, head, strlen(head));
-	send_all(c, body, strlen(body));
-	pthread_mutex_unlock(&srv.mu);
-}
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		int c = accept(srv.fd, NULL, NULL);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			break;
-		}
-		handle(c);
-		close(c);
-	}
-	return NULL;
 }
 
 static void server_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int one = 1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(srv.fd >= 0);
-	setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	assert_int_equal(bind(srv.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(srv.fd, 16), 0);
-	assert_int_equal(getsockname(srv.fd, (struct sockaddr *)&a, &al), 0);
-	srv.port = ntohs(a.sin_port);
-	pthread_mutex_init(&srv.mu, NULL);
-	assert_int_equal(pthread_create(&srv.thread, NULL, serve, NULL), 0);
-	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d", srv.port);
+	vf_test_http_start(&srv, route_answer);
+	snprintf(base_url, sizeof(base_url), "%s", srv.url);
 }
 
 static void server_stop(void)
 {
-	shutdown(srv.fd, SHUT_RDWR);
-	pthread_join(srv.thread, NULL);
-	close(srv.fd);
+	vf_test_http_stop(&srv);
 }
 
 static void routes_clear(void)
 {
 	pthread_mutex_lock(&srv.mu);
-	for (int i = 0; i < srv.n_routes; i++)
-		free(srv.routes[i].body);
-	for (int i = 0; i < srv.n_reqs; i++)
-		free(srv.reqs[i].body);
-	srv.n_routes = 0;
-	srv.n_reqs = 0;
+	for (int i = 0; i < rts.n_routes; i++)
+		free(rts.routes[i].body);
+	rts.n_routes = 0;
+	vf_test_http_forget(&srv);
 	pthread_mutex_unlock(&srv.mu);
 }
 
@@ -249,13 +131,13 @@ static void route(const char *method, const char *path, int status,
 	assert_true(vasprintf(&body, fmt, ap) >= 0);
 	va_end(ap);
 	pthread_mutex_lock(&srv.mu);
-	for (int i = 0; i < srv.n_routes; i++)
-		if (strcmp(srv.routes[i].method, method) == 0 &&
-		    strcmp(srv.routes[i].path, path) == 0)
-			rt = &srv.routes[i];
+	for (int i = 0; i < rts.n_routes; i++)
+		if (strcmp(rts.routes[i].method, method) == 0 &&
+		    strcmp(rts.routes[i].path, path) == 0)
+			rt = &rts.routes[i];
 	if (rt == NULL) {
-		assert_true(srv.n_routes < MAX_ROUTES);
-		rt = &srv.routes[srv.n_routes++];
+		assert_true(rts.n_routes < MAX_ROUTES);
+		rt = &rts.routes[rts.n_routes++];
 		snprintf(rt->method, sizeof(rt->method), "%s", method);
 		snprintf(rt->path, sizeof(rt->path), "%s", path);
 	} else {
@@ -280,9 +162,9 @@ static int hits(const char *method, const char *path)
 }
 
 /* The nth (0: first) recorded request to method path; the test fails without. */
-static const struct req *req_at(const char *method, const char *path, int nth)
+static const struct vf_test_req *req_at(const char *method, const char *path, int nth)
 {
-	const struct req *r = NULL;
+	const struct vf_test_req *r = NULL;
 
 	pthread_mutex_lock(&srv.mu);
 	for (int i = 0; i < srv.n_reqs; i++) {
@@ -298,27 +180,6 @@ static const struct req *req_at(const char *method, const char *path, int nth)
 	return r;
 }
 
-/* A request header's value ("" when absent). */
-static const char *header(const struct req *r, const char *name)
-{
-	static char out[8192];
-	size_t nl = strlen(name);
-	const char *p = r->headers;
-
-	out[0] = '\0';
-	while (*p != '\0') {
-		const char *e = strchr(p, '\n');
-		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-			const char *v = p + nl + 1;
-			while (*v == ' ')
-				v++;
-			snprintf(out, sizeof(out), "%.*s", (int)(e - v), v);
-			return out;
-		}
-		p = e + 1;
-	}
-	return out;
-}
 
 /* ---- fixtures ---- */
 
@@ -679,7 +540,7 @@ static void test_profile_assume_role(void **state)
 	struct vf_aws_creds_opts o = { .profile = "app" };
 	struct vf_aws_creds_provider *p;
 	struct vf_aws_credentials c;
-	const struct req *r;
+	const struct vf_test_req *r;
 
 	write_file(home_path(".aws/config"),
 		"[profile app]\n"
@@ -706,13 +567,13 @@ static void test_profile_assume_role(void **state)
 	assert_non_null(strstr(r->body, "ExternalId=" EXT_ID));
 	assert_non_null(strstr(r->body, "RoleSessionName=app-session"));
 	assert_non_null(strstr(r->body, "DurationSeconds=3600"));
-	assert_string_equal(header(r, "Content-Type"),
+	assert_string_equal(vf_test_header(r, "Content-Type"),
 		"application/x-www-form-urlencoded; charset=utf-8");
-	assert_non_null(strstr(header(r, "Authorization"),
+	assert_non_null(strstr(vf_test_header(r, "Authorization"),
 		"AWS4-HMAC-SHA256 Credential=" FILE_ID "/"));
-	assert_non_null(strstr(header(r, "Authorization"),
+	assert_non_null(strstr(vf_test_header(r, "Authorization"),
 		"/eu-west-1/sts/aws4_request"));
-	assert_string_equal(header(r, "X-Amz-Security-Token"), "");
+	assert_string_equal(vf_test_header(r, "X-Amz-Security-Token"), "");
 	/* not due: no second call */
 	fake_now += 60;
 	get_ok(p, &c);
@@ -727,9 +588,9 @@ static void test_profile_assume_role(void **state)
 	assert_non_null(strstr(r->body, "RoleArn=arn%3Aaws%3Aiam%3A%3A"
 		"123456789012%3Arole%2Fsecond"));
 	assert_null(strstr(r->body, "ExternalId="));
-	assert_non_null(strstr(header(r, "Authorization"),
+	assert_non_null(strstr(vf_test_header(r, "Authorization"),
 		"Credential=" STS_ID "/"));
-	assert_string_equal(header(r, "X-Amz-Security-Token"), STS_TOKEN);
+	assert_string_equal(vf_test_header(r, "X-Amz-Security-Token"), STS_TOKEN);
 }
 
 static void test_profile_cycle(void **state)
@@ -754,7 +615,7 @@ static void test_profile_cycle(void **state)
 	/* a profile that is its own source uses its own keys */
 	o.profile = "self";
 	expect_source(&o, STS_ID, STS_SECRET, STS_TOKEN);
-	assert_non_null(strstr(header(req_at("POST", "/", 0), "Authorization"),
+	assert_non_null(strstr(vf_test_header(req_at("POST", "/", 0), "Authorization"),
 		"Credential=" DEV_ID "/"));
 }
 
@@ -775,22 +636,22 @@ static void test_profile_credential_source(void **state)
 	env_keys(true);
 	expect_source(&o, STS_ID, STS_SECRET, STS_TOKEN);
 	/* ...but credential_source = Environment uses them */
-	assert_non_null(strstr(header(req_at("POST", "/", 0), "Authorization"),
+	assert_non_null(strstr(vf_test_header(req_at("POST", "/", 0), "Authorization"),
 		"Credential=" ENV_ID "/"));
-	assert_string_equal(header(req_at("POST", "/", 0),
+	assert_string_equal(vf_test_header(req_at("POST", "/", 0),
 		"X-Amz-Security-Token"), ENV_TOKEN);
 
 	o.profile = "ci";
 	imds_routes(fake_now + 3600);
 	expect_source(&o, STS_ID, STS_SECRET, STS_TOKEN);
-	assert_non_null(strstr(header(req_at("POST", "/", 1), "Authorization"),
+	assert_non_null(strstr(vf_test_header(req_at("POST", "/", 1), "Authorization"),
 		"Credential=" IMDS_ID "/"));
 
 	o.profile = "cc";
 	container_route(fake_now + 3600);
 	container_full_uri();
 	expect_source(&o, STS_ID, STS_SECRET, STS_TOKEN);
-	assert_non_null(strstr(header(req_at("POST", "/", 2), "Authorization"),
+	assert_non_null(strstr(vf_test_header(req_at("POST", "/", 2), "Authorization"),
 		"Credential=" ECS_ID "/"));
 }
 
@@ -798,7 +659,7 @@ static void test_profile_credential_source(void **state)
 
 static void test_web_identity_env(void **state)
 {
-	const struct req *r;
+	const struct vf_test_req *r;
 
 	write_file(home_path("web-token"), WEB_TOKEN "\n");
 	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", home_path("web-token"), 1);
@@ -811,8 +672,8 @@ static void test_web_identity_env(void **state)
 	assert_non_null(strstr(r->body, "RoleArn=" APP_ROLE_ENC));
 	assert_non_null(strstr(r->body, "RoleSessionName=irsa-session"));
 	assert_non_null(strstr(r->body, "WebIdentityToken=" WEB_TOKEN "&"));
-	assert_string_equal(header(r, "Authorization"), "");
-	assert_string_equal(header(r, "X-Amz-Security-Token"), "");
+	assert_string_equal(vf_test_header(r, "Authorization"), "");
+	assert_string_equal(vf_test_header(r, "X-Amz-Security-Token"), "");
 
 	/* without a session name, one is made up */
 	unsetenv("AWS_ROLE_SESSION_NAME");
@@ -824,7 +685,7 @@ static void test_web_identity_env(void **state)
 static void test_web_identity_profile(void **state)
 {
 	struct vf_aws_creds_opts o = { .profile = "irsa" };
-	const struct req *r;
+	const struct vf_test_req *r;
 
 	write_file(home_path("web-token"), WEB_TOKEN);
 	write_file(home_path(".aws/config"),
@@ -836,14 +697,14 @@ static void test_web_identity_profile(void **state)
 	r = req_at("POST", "/", 0);
 	assert_non_null(strstr(r->body, "WebIdentityToken=" WEB_TOKEN "&"));
 	assert_non_null(strstr(r->body, "RoleSessionName=from-profile"));
-	assert_string_equal(header(r, "Authorization"), "");
+	assert_string_equal(vf_test_header(r, "Authorization"), "");
 }
 
 /* ---- container ---- */
 
 static void test_container_full_uri(void **state)
 {
-	const struct req *r;
+	const struct vf_test_req *r;
 
 	container_route(fake_now + 3600);
 	container_full_uri();
@@ -852,19 +713,19 @@ static void test_container_full_uri(void **state)
 	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "from-env-not-used", 1);
 	expect_source(NULL, ECS_ID, ECS_SECRET, ECS_TOKEN);
 	r = req_at("GET", "/ecs/creds", 0);
-	assert_string_equal(header(r, "Authorization"), ECS_AUTH);
+	assert_string_equal(vf_test_header(r, "Authorization"), ECS_AUTH);
 
 	/* the variable, when there is no file */
 	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", ECS_AUTH "-env", 1);
 	expect_source(NULL, ECS_ID, ECS_SECRET, ECS_TOKEN);
-	assert_string_equal(header(req_at("GET", "/ecs/creds", 1),
+	assert_string_equal(vf_test_header(req_at("GET", "/ecs/creds", 1),
 		"Authorization"), ECS_AUTH "-env");
 
 	/* none at all */
 	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
 	expect_source(NULL, ECS_ID, ECS_SECRET, ECS_TOKEN);
-	assert_string_equal(header(req_at("GET", "/ecs/creds", 2),
+	assert_string_equal(vf_test_header(req_at("GET", "/ecs/creds", 2),
 		"Authorization"), "");
 
 	/* localhost is allowed too */
@@ -890,7 +751,7 @@ static void test_container_relative_uri(void **state)
 	get_ok(p, &c);
 	expect_creds(&c, ECS_ID, ECS_SECRET, ECS_TOKEN);
 	assert_int_equal(c.expiration, fake_now + 3600);
-	assert_string_equal(header(req_at("GET", "/ecs/creds", 0),
+	assert_string_equal(vf_test_header(req_at("GET", "/ecs/creds", 0),
 		"Authorization"), "");
 	vf_aws_creds_destroy(p);
 }
@@ -953,7 +814,7 @@ static void test_imds(void **state)
 {
 	struct vf_aws_creds_provider *p;
 	struct vf_aws_credentials c;
-	const struct req *r;
+	const struct vf_test_req *r;
 
 	imds_routes(fake_now + 6 * 3600);
 	p = mk(NULL);
@@ -961,12 +822,12 @@ static void test_imds(void **state)
 	expect_creds(&c, IMDS_ID, IMDS_SECRET, IMDS_TOKEN);
 	assert_int_equal(c.expiration, fake_now + 6 * 3600);
 	r = req_at("PUT", "/latest/api/token", 0);
-	assert_string_equal(header(r, "x-aws-ec2-metadata-token-ttl-seconds"),
+	assert_string_equal(vf_test_header(r, "x-aws-ec2-metadata-token-ttl-seconds"),
 		"21600");
 	r = req_at("GET", CREDS_PATH, 0);
-	assert_string_equal(header(r, "x-aws-ec2-metadata-token"), IMDS_V2);
+	assert_string_equal(vf_test_header(r, "x-aws-ec2-metadata-token"), IMDS_V2);
 	r = req_at("GET", CREDS_PATH "flow-reader", 0);
-	assert_string_equal(header(r, "x-aws-ec2-metadata-token"), IMDS_V2);
+	assert_string_equal(vf_test_header(r, "x-aws-ec2-metadata-token"), IMDS_V2);
 	assert_int_equal(hits(NULL, NULL), 3);
 	vf_aws_creds_destroy(p);
 
@@ -1154,7 +1015,7 @@ static void test_role_arn_option(void **state)
 		.external_id = EXT_ID, .region = "us-west-2" };
 	struct vf_aws_creds_provider *p;
 	struct vf_aws_credentials c;
-	const struct req *r;
+	const struct vf_test_req *r;
 	char sts[128];
 
 	env_keys(true);
@@ -1171,11 +1032,11 @@ static void test_role_arn_option(void **state)
 	assert_non_null(strstr(r->body, "RoleArn=" APP_ROLE_ENC));
 	assert_non_null(strstr(r->body, "ExternalId=" EXT_ID));
 	assert_non_null(strstr(r->body, "RoleSessionName=vpcflowd-"));
-	assert_non_null(strstr(header(r, "Authorization"),
+	assert_non_null(strstr(vf_test_header(r, "Authorization"),
 		"Credential=" ENV_ID "/"));
-	assert_non_null(strstr(header(r, "Authorization"),
+	assert_non_null(strstr(vf_test_header(r, "Authorization"),
 		"/us-west-2/sts/aws4_request"));
-	assert_string_equal(header(r, "X-Amz-Security-Token"), ENV_TOKEN);
+	assert_string_equal(vf_test_header(r, "X-Amz-Security-Token"), ENV_TOKEN);
 	fake_now += 11;
 	get_ok(p, &c);
 	fake_now += 11;
@@ -1201,7 +1062,7 @@ static void test_role_arn_option(void **state)
 	p = mk(&o);
 	get_ok(p, &c);
 	expect_creds(&c, STS_ID, STS_SECRET, STS_TOKEN);
-	assert_non_null(strstr(header(req_at("POST", "/", 0), "Authorization"),
+	assert_non_null(strstr(vf_test_header(req_at("POST", "/", 0), "Authorization"),
 		"Credential=" IMDS_ID "/"));
 	fake_now += 3600 - 500;
 	get_ok(p, &c);

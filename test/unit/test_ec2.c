@@ -5,6 +5,7 @@
  * EC2 says back (pages, throttling, 5xx, errors).
  */
 #include "testutil.h"
+#include "scripted_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +27,6 @@
 /* ---- the scripted server ---- */
 
 #define MAX_SCRIPT 64
-#define MAX_REQS 64
 
 struct answer {
 	int status;
@@ -34,169 +34,60 @@ struct answer {
 	bool stop;               /* sets the stop flag when served */
 };
 
-struct req {
-	char path[256];
-	char headers[8192];      /* "Name: value\n" lines as received */
-	char *body;
-};
-
+static struct vf_test_http srv;
 static struct {
-	int fd;
-	int port;
-	pthread_t thread;
-	pthread_mutex_t mu;
 	struct answer script[MAX_SCRIPT];
 	int n_script, next;
-	struct req reqs[MAX_REQS];
-	int n_reqs;
-} srv;
+} scr;
 
-static char base_url[64];        /* http://127.0.0.1:PORT/ */
+static char base_url[80];        /* http://127.0.0.1:PORT/ */
 static atomic_int stop_flag;
 
-static bool send_all(int c, const char *p, size_t n)
+/* Each request gets the next scripted answer. */
+static void next_answer(const struct vf_test_req *r, struct vf_test_answer *a)
 {
-	while (n > 0) {
-		ssize_t w = send(c, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
+	(void)r;
+	a->content_type = "text/xml;charset=UTF-8";
+	a->status = 400;
+	a->body = "<Response><Errors><Error><Code>TestScriptEnded</Code>"
+		"<Message>no answer scripted</Message></Error></Errors>"
+		"</Response>";
+	if (scr.next < scr.n_script) {
+		const struct answer *s = &scr.script[scr.next++];
 
-static void handle(int c)
-{
-	static char buf[1 << 17];
-	static const char no_script[] = "<Response><Errors><Error><Code>"
-		"TestScriptEnded</Code><Message>no answer scripted</Message>"
-		"</Error></Errors></Response>";
-	char head[256], *hend, *line, *clh;
-	size_t n = 0, hlen, clen = 0;
-	struct timeval tv = { 5, 0 };
-	const char *body = no_script;
-	int status = 400;
-	struct req *r;
-
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	for (;;) {
-		ssize_t got = recv(c, buf + n, sizeof(buf) - 1 - n, 0);
-		if (got <= 0)
-			return;
-		n += (size_t)got;
-		buf[n] = '\0';
-		hend = strstr(buf, "\r\n\r\n");
-		if (hend != NULL)
-			break;
-		if (n == sizeof(buf) - 1)
-			return;
-	}
-	hlen = (size_t)(hend - buf) + 4;
-	clh = strcasestr(buf, "\r\nContent-Length:");
-	if (clh != NULL && clh < hend)
-		clen = strtoul(clh + 17, NULL, 10);
-	while (n < hlen + clen && n < sizeof(buf) - 1) {
-		ssize_t got = recv(c, buf + n, sizeof(buf) - 1 - n, 0);
-		if (got <= 0)
-			return;
-		n += (size_t)got;
-	}
-	buf[n] = '\0';
-	*hend = '\0';
-
-	pthread_mutex_lock(&srv.mu);
-	if (srv.n_reqs < MAX_REQS) {
-		r = &srv.reqs[srv.n_reqs++];
-		memset(r, 0, sizeof(*r));
-		sscanf(buf, "%*s %255s", r->path);
-		line = strstr(buf, "\r\n");
-		while (line != NULL && line < hend) {
-			char *next = strstr(line + 2, "\r\n");
-			size_t ll = (size_t)((next ? next : hend) - (line + 2));
-			if (strlen(r->headers) + ll + 2 < sizeof(r->headers)) {
-				strncat(r->headers, line + 2, ll);
-				strcat(r->headers, "\n");
-			}
-			line = next;
-		}
-		r->body = strndup(buf + hlen, n - hlen);
-	}
-	if (srv.next < srv.n_script) {
-		const struct answer *a = &srv.script[srv.next++];
-
-		status = a->status;
-		body = a->body;
-		if (a->stop)
+		a->status = s->status;
+		a->body = s->body;
+		if (s->stop)
 			atomic_store(&stop_flag, 1);
 	}
-	snprintf(head, sizeof(head), "HTTP/1.1 %d Scripted\r\n"
-		"Content-Type: text/xml;charset=UTF-8\r\n"
-		"Content-Length: %zu\r\nConnection: close\r\n\r\n", status,
-		strlen(body));
-	send_all(c, head, strlen(head));
-	send_all(c, body, strlen(body));
-	pthread_mutex_unlock(&srv.mu);
-}
-
-static void *serve(void *arg)
-{
-	(void)arg;
-	for (;;) {
-		int c = accept(srv.fd, NULL, NULL);
-		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			break;
-		}
-		handle(c);
-		close(c);
-	}
-	return NULL;
 }
 
 static void server_start(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int one = 1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	srv.fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(srv.fd >= 0);
-	setsockopt(srv.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	assert_int_equal(bind(srv.fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(srv.fd, 16), 0);
-	assert_int_equal(getsockname(srv.fd, (struct sockaddr *)&a, &al), 0);
-	srv.port = ntohs(a.sin_port);
-	pthread_mutex_init(&srv.mu, NULL);
-	assert_int_equal(pthread_create(&srv.thread, NULL, serve, NULL), 0);
-	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d/", srv.port);
+	vf_test_http_start(&srv, next_answer);
+	snprintf(base_url, sizeof(base_url), "%s/", srv.url);
 }
 
 static void server_stop(void)
 {
-	shutdown(srv.fd, SHUT_RDWR);
-	pthread_join(srv.thread, NULL);
-	close(srv.fd);
+	vf_test_http_stop(&srv);
 }
 
 static void script_clear(void)
 {
 	pthread_mutex_lock(&srv.mu);
-	for (int i = 0; i < srv.n_script; i++)
-		free(srv.script[i].body);
-	for (int i = 0; i < srv.n_reqs; i++)
-		free(srv.reqs[i].body);
-	srv.n_script = srv.next = srv.n_reqs = 0;
+	for (int i = 0; i < scr.n_script; i++)
+		free(scr.script[i].body);
+	scr.n_script = scr.next = 0;
+	vf_test_http_forget(&srv);
 	pthread_mutex_unlock(&srv.mu);
 }
 
 static void script_add(int status, bool stop, char *body)
 {
 	pthread_mutex_lock(&srv.mu);
-	assert_true(srv.n_script < MAX_SCRIPT);
-	srv.script[srv.n_script++] = (struct answer){ status, body, stop };
+	assert_true(scr.n_script < MAX_SCRIPT);
+	scr.script[scr.n_script++] = (struct answer){ status, body, stop };
 	pthread_mutex_unlock(&srv.mu);
 }
 
@@ -239,34 +130,13 @@ static int n_requests(void)
 	return n;
 }
 
-static const struct req *req_at(int i)
+static const struct vf_test_req *req_at(int i)
 {
 	if (i >= n_requests())
 		fail_msg("no request %d (%d made)", i, n_requests());
 	return &srv.reqs[i];
 }
 
-/* A request header's value ("" when absent). */
-static const char *header(const struct req *r, const char *name)
-{
-	static char out[8192];
-	size_t nl = strlen(name);
-	const char *p = r->headers;
-
-	out[0] = '\0';
-	while (*p != '\0') {
-		const char *e = strchr(p, '\n');
-		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-			const char *v = p + nl + 1;
-			while (*v == ' ')
-				v++;
-			snprintf(out, sizeof(out), "%.*s", (int)(e - v), v);
-			return out;
-		}
-		p = e + 1;
-	}
-	return out;
-}
 
 /* ---- answers ---- */
 
@@ -401,20 +271,20 @@ static const struct vf_entity *find(const struct vf_entity_list *l,
 }
 
 /* The request is a signed DescribeNetworkInterfaces POST with body. */
-static void assert_signed(const struct req *r, const char *body)
+static void assert_signed(const struct vf_test_req *r, const char *body)
 {
 	static const char pre[] = "AWS4-HMAC-SHA256 Credential=" KEY_ID "/";
 	char auth[1024];
 
-	snprintf(auth, sizeof(auth), "%s", header(r, "Authorization"));
+	snprintf(auth, sizeof(auth), "%s", vf_test_header(r, "Authorization"));
 	assert_string_equal(r->path, "/");
-	assert_string_equal(header(r, "Content-Type"),
+	assert_string_equal(vf_test_header(r, "Content-Type"),
 		"application/x-www-form-urlencoded; charset=utf-8");
 	if (strncmp(auth, pre, sizeof(pre) - 1) != 0 || strstr(auth,
 	    "/us-east-1/ec2/aws4_request, SignedHeaders=") == NULL ||
 	    strstr(auth, "Signature=") == NULL)
 		fail_msg("bad Authorization: %s", auth);
-	assert_true(strlen(header(r, "X-Amz-Date")) == 16);
+	assert_true(strlen(vf_test_header(r, "X-Amz-Date")) == 16);
 	assert_null(strstr(r->headers, SECRET));
 	if (body != NULL)
 		assert_string_equal(r->body, body);
@@ -826,7 +696,7 @@ static void test_stop(void **state)
 	(void)state;
 	/* set while a retry would be due */
 	answer_fixture(503, "synthetic-error-request-limit.xml");
-	srv.script[0].stop = true;
+	scr.script[0].stop = true;
 	answer_fixture(503, "synthetic-error-request-limit.xml");
 	vf_entity_list_init(&l);
 	assert_false(load(&l, err, sizeof(err)));
@@ -840,7 +710,7 @@ static void test_stop(void **state)
 	page_begin();
 	page_eni("eni-1", "10.0.0.1", NULL, "one", NULL);
 	page_answer("more");
-	srv.script[0].stop = true;
+	scr.script[0].stop = true;
 	assert_false(load(&l, err, sizeof(err)));
 	assert_int_equal(n_requests(), 1);
 	assert_non_null(strstr(err, "stopped"));
