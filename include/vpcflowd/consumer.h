@@ -15,12 +15,15 @@
 #include "vpcflowd/checkpoint.h"
 #include "vpcflowd/config.h"
 #include "vpcflowd/decoder.h"
+#include "vpcflowd/lease.h"
 #include "vpcflowd/output.h"
 
 struct vf_consumer_opts {
 	const struct vf_config *cfg;
 	struct vf_aws_creds_provider *creds;    /* not owned */
-	struct vf_checkpoint_store *store;      /* not owned */
+	struct vf_checkpoint_store *store;      /* not owned; unused with leases */
+	struct vf_leases *leases;               /* not owned; NULL: no leases,
+						   every (pinned) shard is read */
 	struct vf_output_group *outputs;        /* not owned; each worker opens one */
 	struct vf_decoder_opts dopts;           /* formats and limits */
 	struct vf_enrich *enrich;               /* not owned; NULL: none */

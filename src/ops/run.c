@@ -14,12 +14,50 @@
 #include "vpcflowd/config.h"
 #include "vpcflowd/consumer.h"
 #include "vpcflowd/http.h"
+#include "vpcflowd/lease.h"
 #include "vpcflowd/log.h"
 #include "vpcflowd/enrich.h"
 #include "vpcflowd/pipeline.h"
 
 static atomic_int stop_requested;   /* set by SIGTERM/SIGINT */
 static atomic_int reload_requested; /* set by SIGHUP (enrichment tables) */
+
+/* checkpoint.store: dynamodb: the lease table and its thread. */
+static struct vf_leases *start_leases(const struct vf_config *cfg,
+	struct vf_aws_creds_provider *creds, char *worker, size_t size)
+{
+	static const char *const initial[] = {
+		[VF_CONFIG_START_TRIM_HORIZON] = VF_LEASE_TRIM_HORIZON,
+		[VF_CONFIG_START_LATEST] = VF_LEASE_LATEST,
+		[VF_CONFIG_START_AT_TIMESTAMP] = VF_LEASE_AT_TIMESTAMP,
+	};
+	struct vf_leases *l;
+	char host[256] = "", err[512];
+
+	if (cfg->checkpoint.worker_id != NULL) {
+		snprintf(worker, size, "%s", cfg->checkpoint.worker_id);
+	} else {
+		if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+			snprintf(host, sizeof(host), "vpcflowd");
+		snprintf(worker, size, "%s-%ld", host, (long)getpid());
+	}
+	struct vf_leases_opts lo = {
+		.table = cfg->checkpoint.table,
+		.endpoint = cfg->checkpoint.endpoint,
+		.region = cfg->aws.region,
+		.creds = creds,
+		.worker_id = worker,
+		.failover_ms = cfg->checkpoint.failover_ms,
+		.initial = initial[cfg->kinesis.start_position],
+		.pinned = cfg->kinesis.shards,
+		.n_pinned = cfg->kinesis.n_shards,
+		.stop = &stop_requested,
+	};
+	l = vf_leases_create(&lo, err, sizeof(err));
+	if (l == NULL)
+		log_errorx("lease table %s: %s", cfg->checkpoint.table, err);
+	return l;
+}
 
 int vf_run_main(int argc, char **argv)
 {
@@ -31,6 +69,8 @@ int vf_run_main(int argc, char **argv)
 	struct vf_config cfg;
 	struct vf_aws_creds_provider *creds = NULL;
 	struct vf_checkpoint_store *store = NULL;
+	struct vf_leases *leases = NULL;
+	char worker[VF_WORKER_ID_MAX];
 	struct vf_output_group *outputs = NULL;
 	struct vf_enrich *enrich = NULL;
 	struct vf_group_format *groups = NULL;
@@ -65,11 +105,6 @@ int vf_run_main(int argc, char **argv)
 			"AWS_REGION)\n", path);
 		goto done;
 	}
-	if (cfg.checkpoint.store != VF_CONFIG_CHECKPOINT_FILE) {
-		fprintf(stderr, "vpcflowd: %s: checkpoint.store: dynamodb is not "
-			"in this build yet; use file\n", path);
-		goto done;
-	}
 	rc = 1;
 	if (!vf_http_global_init()) {
 		log_errorx("libcurl failed to initialise");
@@ -86,11 +121,18 @@ int vf_run_main(int argc, char **argv)
 		log_errorx("credentials: %s", err);
 		goto done;
 	}
-	store = vf_checkpoint_file_create(cfg.checkpoint.path,
-		cfg.kinesis.stream, err, sizeof(err));
-	if (store == NULL) {
-		log_errorx("%s", err);
-		goto done;
+	vf_stop_on_signals(&stop_requested);
+	if (cfg.checkpoint.store == VF_CONFIG_CHECKPOINT_DYNAMODB) {
+		leases = start_leases(&cfg, creds, worker, sizeof(worker));
+		if (leases == NULL)
+			goto done;
+	} else {
+		store = vf_checkpoint_file_create(cfg.checkpoint.path,
+			cfg.kinesis.stream, err, sizeof(err));
+		if (store == NULL) {
+			log_errorx("%s", err);
+			goto done;
+		}
 	}
 	outputs = vf_output_group_create(&cfg.output, &stop_requested);
 	if (outputs == NULL) {
@@ -99,7 +141,6 @@ int vf_run_main(int argc, char **argv)
 	}
 	groups = vf_pipeline_group_formats(&cfg);
 
-	vf_stop_on_signals(&stop_requested);
 	vf_flag_on_sighup(&reload_requested);
 	struct vf_enrich_opts eo = {
 		.cfg = &cfg,
@@ -118,6 +159,7 @@ int vf_run_main(int argc, char **argv)
 		.cfg = &cfg,
 		.creds = creds,
 		.store = store,
+		.leases = leases,
 		.outputs = outputs,
 		.enrich = enrich,
 		.dopts = {
@@ -128,11 +170,17 @@ int vf_run_main(int argc, char **argv)
 		},
 		.stop = &stop_requested,
 	};
-	log_info("vpcflowd %s: reading stream %s", VPCFLOWD_VERSION,
-		cfg.kinesis.stream);
+	if (leases != NULL)
+		log_info("vpcflowd %s: reading stream %s as worker %s, leases "
+			"in table %s", VPCFLOWD_VERSION, cfg.kinesis.stream,
+			worker, cfg.checkpoint.table);
+	else
+		log_info("vpcflowd %s: reading stream %s", VPCFLOWD_VERSION,
+			cfg.kinesis.stream);
 	rc = vf_consumer_run(&o, NULL);
 	log_info("stopped%s", rc ? " after an error" : "");
 done:
+	vf_leases_destroy(leases);
 	vf_enrich_destroy(enrich);
 	vf_output_group_destroy(outputs);
 	vf_checkpoint_destroy(store);

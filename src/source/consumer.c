@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "vpcflowd/clock.h"
+#include "vpcflowd/lease.h"
 #include "vpcflowd/log.h"
 #include "vpcflowd/pipeline.h"
 
@@ -28,7 +29,8 @@ enum shard_state {
 	SHARD_WAITING,       /* known, not started (parents still open) */
 	SHARD_RUNNING,
 	SHARD_FINISHED,      /* read to its end and checkpointed SHARD_END */
-	SHARD_STOPPED,       /* its worker returned before the end */
+	SHARD_STOPPED,       /* its worker returned before the end (with
+				leases: waiting again once joined) */
 };
 
 struct shard {
@@ -107,15 +109,36 @@ struct worker {
 	char taken[VF_SEQ_MAX];          /* last sequence the output acknowledged */
 	char checkpointed[VF_SEQ_MAX];   /* last sequence stored */
 	char start_seq[VF_SEQ_MAX];      /* where reading started */
+	bool start_at;                   /* read start_seq itself again */
+	bool lost;                       /* the shard's lease went elsewhere */
 	uint64_t last_checkpoint_ms;
 	unsigned seed;
 };
 
 static bool store_checkpoint(struct worker *w, const char *seq)
 {
+	struct vf_leases *leases = w->c->o->leases;
 	char err[512];
 
-	if (vf_checkpoint_put(w->c->o->store, w->sh->info.id, seq, err,
+	if (leases != NULL) {
+		enum vf_lease_result r;
+
+		if (w->lost)
+			return false;
+		r = vf_leases_checkpoint(leases, w->sh->info.id, seq, err,
+			sizeof(err));
+		if (r == VF_LEASE_GONE) {
+			log_warnx("%s: checkpoint not written: %s; stopping",
+				w->sh->info.id, err);
+			w->lost = true;
+			return false;
+		}
+		if (r != VF_LEASE_OK) {
+			log_warnx("%s: checkpoint not written: %s",
+				w->sh->info.id, err);
+			return false;
+		}
+	} else if (vf_checkpoint_put(w->c->o->store, w->sh->info.id, seq, err,
 	    sizeof(err)) != VF_CHECKPOINT_OK) {
 		log_warnx("%s: checkpoint not written: %s", w->sh->info.id, err);
 		return false;
@@ -186,8 +209,14 @@ static bool position(struct worker *w)
 		/* what was read is in the output's hands: go on after it */
 		type = VF_ITER_AFTER_SEQUENCE;
 		seq = w->read;
+	} else if (strcmp(w->start_seq, VF_LEASE_TRIM_HORIZON) == 0) {
+		type = VF_ITER_TRIM_HORIZON;   /* the sentinels of a lease */
+	} else if (strcmp(w->start_seq, VF_LEASE_LATEST) == 0) {
+		type = VF_ITER_LATEST;
+	} else if (strcmp(w->start_seq, VF_LEASE_AT_TIMESTAMP) == 0) {
+		type = VF_ITER_AT_TIMESTAMP;
 	} else if (w->start_seq[0] != '\0') {
-		type = VF_ITER_AFTER_SEQUENCE;
+		type = w->start_at ? VF_ITER_AT_SEQUENCE : VF_ITER_AFTER_SEQUENCE;
 		seq = w->start_seq;
 	} else if (w->sh->child) {
 		/* a child starts at its beginning: nothing may be skipped */
@@ -266,7 +295,24 @@ static void read_shard(struct worker *w)
 	while (!stopping(w->c) && !any_failure(w->c)) {
 		struct vf_kinesis_batch b;
 		enum vf_kinesis_status s;
-		uint64_t now = vf_now_ms();
+		uint64_t now;
+
+		if (w->c->o->leases != NULL) {
+			enum vf_lease_access a = vf_leases_access(w->c->o->leases,
+				w->sh->info.id);
+
+			if (a == VF_LEASE_LOST) {
+				log_info("%s: lease gone; stopping this shard",
+					w->sh->info.id);
+				w->lost = true;
+				return;
+			}
+			if (a == VF_LEASE_WAIT) {
+				nap(w->c, 100);
+				continue;
+			}
+		}
+		now = vf_now_ms();
 
 		/* at most five GetRecords a second per shard */
 		if (now - last_call < 200)
@@ -313,7 +359,7 @@ static void read_shard(struct worker *w)
 			checkpoint_taken(w);
 			/* children wait for this mark: keep trying until it is stored */
 			while (!store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
-				if (stopping(w->c))
+				if (stopping(w->c) || w->lost)
 					return;
 				nap(w->c, vf_backoff_ms(attempt++, &w->seed));
 			}
@@ -366,8 +412,12 @@ static void *worker_main(void *arg)
 		goto done;
 	}
 	w.pl_ready = true;
-	cs = vf_checkpoint_get(c->o->store, sh->info.id, w.start_seq, err,
-		sizeof(err));
+	if (c->o->leases != NULL)
+		cs = vf_leases_position(c->o->leases, sh->info.id, w.start_seq,
+			&w.start_at) ? VF_CHECKPOINT_OK : VF_CHECKPOINT_NONE;
+	else
+		cs = vf_checkpoint_get(c->o->store, sh->info.id, w.start_seq,
+			err, sizeof(err));
 	if (cs == VF_CHECKPOINT_CORRUPT || cs == VF_CHECKPOINT_IO) {
 		fail(c, sh->info.id, err);
 		goto done;
@@ -383,15 +433,19 @@ static void *worker_main(void *arg)
 	}
 	snprintf(w.checkpointed, sizeof(w.checkpointed), "%s", w.start_seq);
 	w.last_checkpoint_ms = vf_now_ms();
-	log_info("%s: reading %s", sh->info.id, w.start_seq[0] ?
-		"after the checkpoint" : sh->child ? "from its start (a child)" :
-		"from kinesis.start_position");
+	if (c->o->leases != NULL)
+		log_info("%s: reading from the lease's checkpoint %s",
+			sh->info.id, w.start_seq);
+	else
+		log_info("%s: reading %s", sh->info.id, w.start_seq[0] ?
+			"after the checkpoint" : sh->child ?
+			"from its start (a child)" : "from kinesis.start_position");
 	read_shard(&w);
 	pthread_mutex_lock(&c->mu);
 	finished = sh->state == SHARD_FINISHED;
 	pthread_mutex_unlock(&c->mu);
 	/* drain: whatever the output acknowledges in time is checkpointed */
-	if (!finished) {
+	if (!finished && !w.lost) {
 		if (!vf_output_wait(w.out, w.out->written, DRAIN_TIMEOUT_MS,
 		    false))
 			log_warnx("%s: %llu messages not acknowledged at shutdown; "
@@ -405,6 +459,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 	}
 done:
+	if (c->o->leases != NULL)
+		vf_leases_release(c->o->leases, sh->info.id);
 	if (w.pl_ready)
 		vf_pipeline_finish(&w.pl);
 	vf_output_destroy(w.out);
@@ -477,9 +533,28 @@ static bool start_worker(struct consumer *c, struct shard *sh)
 	return true;
 }
 
+/*
+ * With leases, a shard is ready when its lease is held here (the lease
+ * manager takes children only after their parents ended).
+ */
+static void start_leased(struct consumer *c)
+{
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n_shards; i++) {
+		struct shard *sh = c->shards[i];
+
+		if (sh->state == SHARD_WAITING &&
+		    vf_leases_holds(c->o->leases, sh->info.id))
+			start_worker(c, sh);
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Takes a fresh shard list: adds new shards, starts the ready ones. */
 static void schedule(struct consumer *c, const struct vf_shard *list, size_t n)
 {
+	if (c->o->leases != NULL)
+		vf_leases_set_shards(c->o->leases, list, n);
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < n; i++) {
 		struct shard *sh;
@@ -508,7 +583,7 @@ static void schedule(struct consumer *c, const struct vf_shard *list, size_t n)
 		struct shard *sh = c->shards[i];
 		bool r1, r2;
 
-		if (sh->state != SHARD_WAITING)
+		if (sh->state != SHARD_WAITING || c->o->leases != NULL)
 			continue;
 		if (!parent_done(c, sh->info.parent, list, n, &r1) ||
 		    !parent_done(c, sh->info.adjacent_parent, list, n, &r2))
@@ -533,6 +608,13 @@ static void join_done(struct consumer *c, bool all)
 			continue;
 		pthread_join(sh->thread, NULL);
 		sh->joined = true;
+		/* with leases, a shard given up may be taken again later */
+		pthread_mutex_lock(&c->mu);
+		if (c->o->leases != NULL && sh->state == SHARD_STOPPED && !all) {
+			sh->state = SHARD_WAITING;
+			sh->joined = false;
+		}
+		pthread_mutex_unlock(&c->mu);
 	}
 }
 
@@ -597,6 +679,8 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 			free(list);
 		}
 		join_done(&c, false);
+		if (opts->leases != NULL && !stopping(&c))
+			start_leased(&c);
 		nap(&c, 100);
 	}
 	atomic_store(opts->stop, 1);   /* workers drain and checkpoint */
