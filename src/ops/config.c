@@ -418,6 +418,19 @@ static bool finalize(struct ctx *c, struct vf_config *cfg)
 			return vf_config_fail_line(c, 0, "out of memory");
 		snprintf(cp->table, len, "vpcflowd-%s", cfg->kinesis.stream);
 	}
+	if (cp->store == VF_CONFIG_CHECKPOINT_DYNAMODB && cp->table != NULL) {
+		size_t n = strlen(cp->table);
+
+		if (n < 3 || n > 255 ||
+		    strspn(cp->table, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != n)
+			return vf_config_fail_line(c, 0, "checkpoint.table: "
+				"\"%s\" is not a DynamoDB table name (3 to 255 "
+				"of a-z A-Z 0-9 _ . -)", cp->table);
+	}
+	if (cp->worker_id != NULL && strlen(cp->worker_id) > 255)
+		return vf_config_fail_line(c, 0, "checkpoint.worker_id: longer "
+			"than 255 bytes");
 	return true;
 }
 

@@ -526,6 +526,10 @@ static void test_errors(void **state)
 		  "test.yml:3: output.tls.verify: ", "expected true or false" },
 		{ "- a\n- b\n", "test.yml:1: ", "top level must be a mapping" },
 		{ "just a string\n", "test.yml:1: ", "top level must be a mapping" },
+		{ "checkpoint:\n  store: dynamodb\n  table: \"a b\"\n",
+		  "test.yml: checkpoint.table: ", "not a DynamoDB table name" },
+		{ "checkpoint:\n  store: dynamodb\n  table: ab\n",
+		  "test.yml: checkpoint.table: ", "3 to 255" },
 		/* enums list the allowed values */
 		{ "output:\n  type: gelf_udpp\n", "test.yml:2: output.type: ",
 		  "one of gelf_udp | gelf_tcp | gelf_http | kafka | stdout | null"
