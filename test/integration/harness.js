@@ -32,10 +32,12 @@ function startJsonLine(script, args) {
   });
 }
 
-async function startKinesis() {
+// opts.dynamodb: also start dynalite; its URL is then .ddb.
+async function startKinesis(opts = {}) {
   const { child, info } = await startJsonLine('emulators.js',
-    ['--kinesis-port', '0', '--shard-limit', '100']);
-  return { child, url: info.kinesis, stop: () => child.kill('SIGTERM') };
+    ['--kinesis-port', '0', '--shard-limit', '100',
+      ...(opts.dynamodb ? ['--dynamodb-port', '0'] : [])]);
+  return { child, url: info.kinesis, ddb: info.dynamodb, stop: () => child.kill('SIGTERM') };
 }
 
 function kinesis(...args) {
@@ -75,10 +77,16 @@ function putCorpus(endpoint, stream, dir, n, seed, first, ...extra) {
 // opts.interval: checkpoint.interval (default 500ms);
 // opts.output: the lines of the output section (default: type stdout);
 // opts.sections: more YAML sections as text ("enrich:\n  ...\n");
-// opts.logLevel: log.level (default info).
+// opts.logLevel: log.level (default info);
+// opts.checkpoint: lines of the checkpoint section instead of the file
+// store's ("store: dynamodb", "table: t", ...); interval is added
+// unless one of them sets it.
 function writeConfig(dir, endpoint, stream, opts = {}) {
   const file = path.join(dir, 'vpcflowd.yml');
   const more = (opts.kinesis || []).map((l) => `\n  ${l}`).join('');
+  const store = opts.checkpoint || ['store: file', `path: ${path.join(dir, 'checkpoints')}`];
+  const ckpt = [...store];
+  if (!store.some((l) => /^interval:/.test(l))) ckpt.push(`interval: ${opts.interval || '500ms'}`);
   fs.writeFileSync(file, `aws:
   region: us-east-1
 kinesis:
@@ -86,9 +94,7 @@ kinesis:
   endpoint: ${endpoint}
   poll_interval: 100ms${more}
 checkpoint:
-  store: file
-  path: ${path.join(dir, 'checkpoints')}
-  interval: ${opts.interval || '500ms'}
+${ckpt.map((l) => `  ${l}`).join('\n')}
 flow_logs:
   log_groups:
     - name: /vpc/custom
@@ -107,39 +113,69 @@ const awsEnv = {
   AWS_EC2_METADATA_DISABLED: 'true',
 };
 
+// Every document read from any vpcflowd, in the order this process read them.
+let arrivals = 0;
+
 // Runs vpcflowd until `until(state)` holds (or timeoutMs), then SIGTERM.
 // For outputs other than stdout, `done()` is asked every 100 ms instead.
 // keepDocs: every document is kept in state.all.
-function runVpcflowd(config, { until, done, timeoutMs = 60000, env = {}, keepDocs = false } = {}) {
+// onStart(state): called once it is spawned; state.stop() sends SIGTERM,
+// state.kill(signal) sends another signal, state.exited tells whether it
+// has exited. Per document, state.times has Date.now() and state.seqs a
+// number counting up across all runs of this process, when it was read.
+// lenient: a line that is not JSON (cut short by a kill) is kept in
+// state.bad instead of failing.
+function runVpcflowd(config, {
+  until, done, timeoutMs = 60000, env = {}, keepDocs = false, onStart, lenient = false,
+} = {}) {
   return new Promise((resolve) => {
     const child = spawn(bin, ['run', '-c', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH, HOME: path.dirname(config), ...awsEnv, ...env },
     });
-    const state = { ids: [], shards: [], docs: 0, stderr: '', stopped: false, all: [], child };
+    const state = {
+      ids: [], shards: [], times: [], seqs: [], bad: [], docs: 0, stderr: '',
+      stopped: false, exited: false, all: [], child,
+    };
     const stop = () => {
       if (!state.stopped) {
         state.stopped = true;
         child.kill('SIGTERM');
       }
     };
+    state.stop = stop;
+    state.kill = (signal) => {
+      state.killed = signal;
+      child.kill(signal);
+    };
     const timer = setTimeout(stop, timeoutMs);
     const poll = done ? setInterval(() => { if (done()) stop(); }, 100) : null;
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const doc = JSON.parse(line);
+      let doc;
+      try {
+        doc = JSON.parse(line);
+      } catch (e) {
+        if (!lenient) throw e;
+        state.bad.push(line);
+        return;
+      }
       state.docs++;
       state.ids.push(doc._aws_event_id);
       state.shards.push(doc._aws_kinesis_shard);
+      state.times.push(Date.now());
+      state.seqs.push(arrivals++);
       state.last = doc;
       if (keepDocs) state.all.push(doc);
       if (until && until(state)) stop();
     });
     child.stderr.on('data', (d) => { state.stderr += d; });
     child.on('exit', (code, signal) => {
+      state.exited = true;
       clearTimeout(timer);
       if (poll) clearInterval(poll);
       resolve({ ...state, code, signal });
     });
+    if (onStart) onStart(state);
   });
 }
 
@@ -153,6 +189,6 @@ function assertSameSet(got, want, what) {
 }
 
 module.exports = {
-  root, bin, tmpdir, startKinesis, startJsonLine, kinesis, corpus, eventId,
+  root, bin, gen, tmpdir, startKinesis, startJsonLine, kinesis, corpus, eventId,
   idRange, setupStream, putCorpus, writeConfig, runVpcflowd, awsEnv, assertSameSet,
 };
