@@ -287,13 +287,19 @@ enum vf_ddb_status vf_lease_take(struct vf_ddb *d, const char *table,
 		err, errlen);
 }
 
+/* An update by the lease's holder: conditional on its counter and owner. */
+static enum vf_ddb_status holder_update(struct vf_ddb *d, const char *table,
+	struct vf_lease *l, const char *expr, char *err, size_t errlen)
+{
+	return update(d, table, l, expr, "leaseCounter = :c AND leaseOwner = :o",
+		json_pack("{s:o, s:o}", ":o", attr_s(l->owner), ":one", attr_n(1)),
+		err, errlen);
+}
+
 enum vf_ddb_status vf_lease_renew(struct vf_ddb *d, const char *table,
 	struct vf_lease *l, char *err, size_t errlen)
 {
-	return update(d, table, l, "ADD leaseCounter :one",
-		"leaseCounter = :c AND leaseOwner = :o",
-		json_pack("{s:o, s:o}", ":o", attr_s(l->owner), ":one", attr_n(1)),
-		err, errlen);
+	return holder_update(d, table, l, "ADD leaseCounter :one", err, errlen);
 }
 
 enum vf_ddb_status vf_lease_checkpoint(struct vf_ddb *d, const char *table,
@@ -328,8 +334,6 @@ enum vf_ddb_status vf_lease_checkpoint(struct vf_ddb *d, const char *table,
 enum vf_ddb_status vf_lease_evict(struct vf_ddb *d, const char *table,
 	struct vf_lease *l, char *err, size_t errlen)
 {
-	return update(d, table, l, "REMOVE leaseOwner ADD leaseCounter :one",
-		"leaseCounter = :c AND leaseOwner = :o",
-		json_pack("{s:o, s:o}", ":o", attr_s(l->owner), ":one", attr_n(1)),
-		err, errlen);
+	return holder_update(d, table, l,
+		"REMOVE leaseOwner ADD leaseCounter :one", err, errlen);
 }

@@ -253,6 +253,25 @@ function balanced(ls, total, each, workers = WORKERS) {
 }
 
 // Every lease row: KCL's attribute names, types and value forms only.
+// Waits until every id of want has reached some worker's output.
+async function expectAllRead(fleet, want, ms = 60000) {
+  const all = await waitFor(fleet, ms, () => {
+    const got = fleet.unique();
+    const have = [...want].filter((id) => got.has(id)).length;
+    return { ok: have === want.size, have };
+  });
+  assert.ok(all.ok, `${all.have} of ${want.size} flows read\n${fleet.report()}`);
+}
+
+// SIGTERM to every worker; each (but `killed`) exits 0 and printed only whole JSON lines.
+async function stopCleanly(fleet, killed) {
+  await fleet.stopAll();
+  for (const w of fleet.workers.filter((x) => x !== killed)) {
+    assert.strictEqual(w.result.code, 0, `${w.name} exits 0\n${fleet.report()}`);
+    assert.strictEqual(w.state.bad.length, 0, `${w.name}: every line is JSON`);
+  }
+}
+
 function assertLeaseShape(items) {
   for (const item of items) {
     const key = item.leaseKey && item.leaseKey.S;
@@ -328,17 +347,8 @@ test('three workers on a 6-shard stream: two leases each, every flow read',
       assert.ok(b.ok, `not two leases each after ${b.ms} ms: ${b.counts}\n  `
         + `${showLeases(b.ls)}\n${fleet.report()}`);
       t.diagnostic(`two leases each after ${b.ms} ms`);
-      const all = await waitFor(fleet, 60000, () => {
-        const got = fleet.unique();
-        const have = [...want].filter((id) => got.has(id)).length;
-        return { ok: have === want.size, have };
-      });
-      assert.ok(all.ok, `${all.have} of ${want.size} flows read\n${fleet.report()}`);
-      await fleet.stopAll();
-      for (const w of fleet.workers) {
-        assert.strictEqual(w.result.code, 0, `${w.name} exits 0\n${fleet.report()}`);
-        assert.strictEqual(w.state.bad.length, 0, `${w.name}: every line is JSON`);
-      }
+      await expectAllRead(fleet, want);
+      await stopCleanly(fleet);
       h.assertSameSet(fleet.ids(), want, 'three workers together');
       t.diagnostic(`documents per worker: ${fleet.workers.map((w) => `${w.name}=${w.state.ids.length}`)
         .join(' ')}; duplicates ${fleet.ids().length - fleet.unique().size}`);
@@ -401,18 +411,9 @@ test('kill -9 of one of three workers: the survivors take its leases in time, no
       await putting;
 
       const want = union(before, after);
-      const all = await waitFor(fleet, 60000, () => {
-        const got = fleet.unique();
-        const have = [...want].filter((id) => got.has(id)).length;
-        return { ok: have === want.size, have };
-      });
-      assert.ok(all.ok, `${all.have} of ${want.size} flows read\n${fleet.report()}`);
-      await fleet.stopAll();
+      await expectAllRead(fleet, want);
+      await stopCleanly(fleet, victim);
       assert.strictEqual(victim.result.signal, 'SIGKILL');
-      for (const w of fleet.workers.filter((x) => x !== victim)) {
-        assert.strictEqual(w.result.code, 0, `${w.name} exits 0\n${fleet.report()}`);
-        assert.strictEqual(w.state.bad.length, 0, `${w.name}: every line is JSON`);
-      }
       // what the victim printed whole before it died counts as delivered
       h.assertSameSet(fleet.ids(), want, 'before and after the kill');
       const total = fleet.ids().length;
@@ -622,11 +623,7 @@ test('resharding under three workers: parents read to SHARD_END before their chi
         + `${showLeases(done.ls)}\n${fleet.report()}`);
       t.diagnostic(`every flow read and the parents at SHARD_END ${done.ms} ms after the reshard`);
       atEnd = done.ls;
-      await fleet.stopAll();
-      for (const w of fleet.workers) {
-        assert.strictEqual(w.result.code, 0, `${w.name} exits 0\n${fleet.report()}`);
-        assert.strictEqual(w.state.bad.length, 0, `${w.name}: every line is JSON`);
-      }
+      await stopCleanly(fleet);
       h.assertSameSet(fleet.ids(), want, 'across the split and the merge');
     } finally {
       await fleet.cleanup();
