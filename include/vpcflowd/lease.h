@@ -132,7 +132,14 @@ void vf_leases_destroy(struct vf_leases *l);
 void vf_leases_set_shards(struct vf_leases *l, const struct vf_shard *list,
 	size_t n);
 
-/* Whether this worker holds the shard's lease (and nobody reads it here). */
+/*
+ * Whether the table has a lease for a shard missing from the last list
+ * (another worker saw a reshard first): the caller should list again.
+ * Reading it clears it.
+ */
+bool vf_leases_relist_wanted(struct vf_leases *l);
+
+/* Whether this worker holds the shard's lease. */
 bool vf_leases_holds(struct vf_leases *l, const char *shard);
 
 enum vf_lease_access {

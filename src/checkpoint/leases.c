@@ -60,6 +60,8 @@ struct vf_leases {
 	size_t n_obs;
 	unsigned seed;
 	bool scan_failing;
+	atomic_int relist;              /* a lease for a shard not listed yet */
+	uint64_t relist_asked_ms;
 };
 
 static bool stopping(const struct vf_leases *l)
@@ -381,6 +383,15 @@ static uint64_t round_(struct vf_leases *l)
 		bool ok = is_pinned(l, le->key) && listed(s, ns, le->key) &&
 			strcmp(le->checkpoint, VF_LEASE_SHARD_END) != 0;
 
+		/* another worker made it for a shard new to us: list again,
+		   at most once a failover (trimmed shards stay unlisted) */
+		if (is_pinned(l, le->key) && !listed(s, ns, le->key) &&
+		    strcmp(le->checkpoint, VF_LEASE_SHARD_END) != 0 &&
+		    now - l->relist_asked_ms >= l->o.failover_ms) {
+			atomic_store(&l->relist, 1);
+			l->relist_asked_ms = now;
+		}
+
 		for (unsigned k = 0; ok && k < le->n_parents; k++)
 			ok = parent_done(arr, n, s, ns, le->parents[k]);
 		v[i].key = le->key;
@@ -523,6 +534,11 @@ void vf_leases_set_shards(struct vf_leases *l, const struct vf_shard *list,
 	l->n_shards = n;
 	l->have_shards = true;
 	pthread_mutex_unlock(&l->mu);
+}
+
+bool vf_leases_relist_wanted(struct vf_leases *l)
+{
+	return atomic_exchange(&l->relist, 0) != 0;
 }
 
 bool vf_leases_holds(struct vf_leases *l, const char *shard)

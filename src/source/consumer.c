@@ -283,6 +283,24 @@ static bool process(struct worker *w, const struct vf_kinesis_batch *b)
 	return true;
 }
 
+/*
+ * A shard read to its end has children by now: a fresh shard list lets
+ * the lease record them (childShardIds). Without it they are left out.
+ */
+static void learn_children(struct worker *w)
+{
+	struct vf_shard *list = NULL;
+	size_t n = 0;
+	char err[512];
+
+	if (vf_kinesis_list_shards(w->k, &list, &n, err, sizeof(err)) ==
+	    VF_KINESIS_OK)
+		vf_leases_set_shards(w->c->o->leases, list, n);
+	else
+		log_debug("%s: children not listed: %s", w->sh->info.id, err);
+	free(list);
+}
+
 static void read_shard(struct worker *w)
 {
 	const struct vf_config *cfg = w->c->o->cfg;
@@ -357,6 +375,8 @@ static void read_shard(struct worker *w)
 			}
 			settle(w);
 			checkpoint_taken(w);
+			if (w->c->o->leases != NULL)
+				learn_children(w);
 			/* children wait for this mark: keep trying until it is stored */
 			while (!store_checkpoint(w, VF_CHECKPOINT_SHARD_END)) {
 				if (stopping(w->c) || w->lost)
@@ -651,6 +671,8 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 		relist = c.relist;
 		c.relist = false;
 		pthread_mutex_unlock(&c.mu);
+		if (opts->leases != NULL && vf_leases_relist_wanted(opts->leases))
+			relist = true;
 		if (relist || vf_now_ms() >= next_list) {
 			struct vf_shard *list = NULL;
 			size_t n = 0;

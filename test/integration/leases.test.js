@@ -611,7 +611,9 @@ test('resharding under three workers: parents read to SHARD_END before their chi
       for (const [i, s] of open.entries()) await put(stream, dir, 1000, 511 + i, 600000 + i * 1000, s);
       const want = union(wantA, h.idRange(600000, 4000));
 
-      const done = await waitFor(fleet, 120000, async () => {
+      // well under the 30 s shard listing interval: a worker learns of
+      // the children from leases others created, not only by listing
+      const done = await waitFor(fleet, 20000, async () => {
         const ls = await leases(table);
         const got = fleet.unique();
         const have = [...want].filter((id) => got.has(id)).length;
@@ -644,6 +646,11 @@ test('resharding under three workers: parents read to SHARD_END before their chi
       const l = ls.find((x) => x.leaseKey === c.ShardId);
       assert.ok(l, `a lease for ${c.ShardId}`);
       assert.deepStrictEqual(l.parentShardId, parentsOf[c.ShardId], `${c.ShardId}: parentShardId`);
+      // the parent, read to its end, names its children (childShardIds)
+      for (const p of parentsOf[c.ShardId]) {
+        const pl = ls.find((x) => x.leaseKey === p);
+        assert.ok((pl.childShardIds || []).includes(c.ShardId), `${p}: childShardIds has ${c.ShardId}`);
+      }
       const mine = arrivals[c.ShardId] || [];
       assert.ok(mine.length > 0, `${c.ShardId} had flows`);
       const first = mine.reduce((a, b) => (b.seq < a.seq ? b : a));
