@@ -7,6 +7,7 @@ packages=(
 	gcc pkg-config meson ninja-build
 	libdeflate-dev libjsmn-dev libyaml-dev libssl-dev
 	libcurl4-openssl-dev libjansson-dev libexpat1-dev librdkafka-dev libmaxminddb-dev
+	libmicrohttpd-dev
 	libcmocka-dev
 	gzip bc time
 	openssl kcat

@@ -38,6 +38,8 @@ node deploy/demo-ec2.js --max-seconds 300 > "$work/ec2.json" &
 ec2_pid=$!
 for _ in $(seq 100); do [ -s "$work/ec2.json" ] && break; sleep 0.1; done
 ec2_endpoint=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$work/ec2.json")
+# a free loopback port for /metrics
+metrics_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 echo "== EC2 endpoint at $ec2_endpoint"
 
 # threat lists: addresses the corpus talks to
@@ -80,13 +82,24 @@ enrich:
     endpoint: $ec2_endpoint
 output:
   type: stdout
+metrics:
+  listen: 127.0.0.1:$metrics_port
 YAML
 
 echo "== vpcflowd run (stopped with SIGTERM after 5 s):"
 AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true \
-	timeout -s TERM 5 "$build/vpcflowd" run -c "$work/vpcflowd.yml" > "$work/gelf.jsonl" || true
+	timeout -s TERM 5 "$build/vpcflowd" run -c "$work/vpcflowd.yml" > "$work/gelf.jsonl" &
+vf_pid=$!
+sleep 4
+# what Prometheus would scrape meanwhile
+node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => {
+  console.log(t.split("\n").filter((l) => /^vpcflowd_(flows_total|kinesis_records_total|checkpoints_total|threat_hits_total|shards_owned|up)/.test(l)).join("\n"));
+}).catch((e) => console.log("metrics: " + e.message))' "http://127.0.0.1:$metrics_port/metrics" > "$work/metrics.txt"
+wait "$vf_pid" || true
 head -n 2 "$work/gelf.jsonl"
 echo "..."
+echo "== /metrics while it ran (some of the series):"
+cat "$work/metrics.txt"
 # the searches Graylog's AWS plugins documented, on what came out
 node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");

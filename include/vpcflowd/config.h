@@ -186,6 +186,7 @@ struct vf_config_output {
 	uint64_t resend_window;   /* 4MiB: gelf_tcp, acknowledged bytes sent again on a new connection */
 	struct vf_config_tls tls;
 	char *source;          /* "aws-flowlogs", the GELF host field */
+	uint64_t retry_budget_ms;  /* 60s: down this long, /healthz says 503 */
 	struct vf_config_kafka kafka;
 };
 

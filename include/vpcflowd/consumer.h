@@ -7,6 +7,7 @@
 #ifndef VPCFLOWD_CONSUMER_H
 #define VPCFLOWD_CONSUMER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include "vpcflowd/decoder.h"
 #include "vpcflowd/lease.h"
 #include "vpcflowd/output.h"
+#include "vpcflowd/stats.h"
 
 struct vf_consumer_opts {
 	const struct vf_config *cfg;
@@ -31,6 +33,17 @@ struct vf_consumer_opts {
 	uint64_t discover_interval_ms;          /* 0: 30 s */
 };
 
+/* One shard's counters (the {shard} label); made once, kept until the end. */
+struct vf_shard_metrics {
+	char id[VF_SHARD_ID_MAX];
+	atomic_uint_fast64_t records;
+	atomic_uint_fast64_t bytes;
+	atomic_int_fast64_t millis_behind;   /* -1: not known */
+	atomic_uint_fast64_t last_read_ms;   /* vf_now_ms() of the last GetRecords
+						answered, or of the worker's start */
+	atomic_bool reading;                 /* a worker reads it now */
+};
+
 /* Counters every worker adds to; read by the metrics endpoint. */
 struct vf_consumer_totals {
 	atomic_uint_fast64_t records;
@@ -39,7 +52,21 @@ struct vf_consumer_totals {
 	atomic_uint_fast64_t throttled;
 	atomic_uint_fast64_t checkpoints;
 	atomic_uint_fast64_t parse_errors;
+	atomic_uint_fast64_t flows_by_status[VF_STATUS_COUNT];
+	atomic_uint_fast64_t errors[VF_ERR_COUNT];
+	atomic_uint_fast64_t last_flow_ms;   /* newest flow event time (Unix ms) */
+	atomic_uint_fast64_t started_ms;     /* vf_now_ms() at vf_consumer_run */
+	atomic_uint_fast64_t listed_ms;      /* vf_now_ms() of the last ListShards */
+	pthread_mutex_t mu;                  /* shards, n_shards */
+	struct vf_shard_metrics **shards;
+	size_t n_shards;
 };
+
+void vf_consumer_totals_init(struct vf_consumer_totals *t);
+void vf_consumer_totals_finish(struct vf_consumer_totals *t);
+/* The shard's counters, made on first use; NULL when memory runs out. */
+struct vf_shard_metrics *vf_consumer_totals_shard(struct vf_consumer_totals *t,
+	const char *id);
 
 /*
  * Runs until *stop is set (then drains, checkpoints and returns 0) or a

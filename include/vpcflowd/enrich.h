@@ -72,6 +72,9 @@ unsigned vf_enrich_n_lists(const struct vf_enrich *e);
 /* One per worker thread; e must outlive it. NULL on out of memory. */
 struct vf_enrich_reader *vf_enrich_reader_create(struct vf_enrich *e);
 void vf_enrich_reader_destroy(struct vf_enrich_reader *r);
+/* Adds what the reader counted (hits, cache) to the shared counters; the
+ * reader does so by itself every few thousand flows and at the end. */
+void vf_enrich_reader_flush(struct vf_enrich_reader *r);
 
 /*
  * Appends the enrichment fields of flow's addresses to out (each starting

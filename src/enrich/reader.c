@@ -75,7 +75,7 @@ fail:
 	return NULL;
 }
 
-static void flush_counters(struct vf_enrich_reader *r)
+void vf_enrich_reader_flush(struct vf_enrich_reader *r)
 {
 	struct vf_enrich_counters *c = &r->e->counters;
 
@@ -98,7 +98,7 @@ void vf_enrich_reader_destroy(struct vf_enrich_reader *r)
 {
 	if (r == NULL)
 		return;
-	flush_counters(r);
+	vf_enrich_reader_flush(r);
 	atomic_store(&r->e->hazard[r->slot], NULL);
 	atomic_store(&r->e->slot_used[r->slot], false);
 	vf_buf_finish(&r->tmp);
@@ -285,6 +285,6 @@ bool vf_enrich_flow(struct vf_enrich_reader *r, const struct vf_flow *flow,
 	for (unsigned i = 0; threats != 0 && i < r->e->n_lists; i++)
 		r->threat_hits[i] += threats >> i & 1;
 	if (++r->pending >= COUNTER_FLUSH)
-		flush_counters(r);
+		vf_enrich_reader_flush(r);
 	return true;
 }

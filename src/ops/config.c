@@ -229,6 +229,8 @@ static const struct key output_keys[] = {
 	{ "tls", K_SECTION, 0, 0, .sub = &tls_section },
 	{ "source", K_STR, F_NONEMPTY, CFG(output.source),
 	  .def = "aws-flowlogs" },
+	{ "retry_budget", K_DURATION, 0, CFG(output.retry_budget_ms),
+	  .min = MS_SECOND, .def = "60s" },
 	{ "kafka", K_SECTION, 0, 0, .sub = &kafka_section },
 	{ NULL }
 };

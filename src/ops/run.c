@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vpcflowd/clock.h"
@@ -16,6 +17,7 @@
 #include "vpcflowd/http.h"
 #include "vpcflowd/lease.h"
 #include "vpcflowd/log.h"
+#include "vpcflowd/metrics.h"
 #include "vpcflowd/enrich.h"
 #include "vpcflowd/pipeline.h"
 
@@ -70,6 +72,9 @@ int vf_run_main(int argc, char **argv)
 	struct vf_aws_creds_provider *creds = NULL;
 	struct vf_checkpoint_store *store = NULL;
 	struct vf_leases *leases = NULL;
+	struct vf_metrics_server *metrics = NULL;
+	struct vf_consumer_totals totals;
+	struct vf_metrics_sources ms;
 	char worker[VF_WORKER_ID_MAX];
 	struct vf_output_group *outputs = NULL;
 	struct vf_enrich *enrich = NULL;
@@ -78,6 +83,7 @@ int vf_run_main(int argc, char **argv)
 	int c, rc = 2;
 
 	vf_config_init(&cfg);
+	vf_consumer_totals_init(&totals);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		if (c != 'c') {
@@ -177,9 +183,31 @@ int vf_run_main(int argc, char **argv)
 	else
 		log_info("vpcflowd %s: reading stream %s", VPCFLOWD_VERSION,
 			cfg.kinesis.stream);
-	rc = vf_consumer_run(&o, NULL);
+	ms = (struct vf_metrics_sources){
+		.consumer = &totals,
+		.output = vf_output_group_counters(outputs),
+		.output_name = vf_config_output_type_name(cfg.output.type),
+		.enrich = enrich,
+		.leases = leases,
+		.budget_ms = cfg.output.retry_budget_ms,
+		.start_unix_s = (uint64_t)time(NULL),
+	};
+	atomic_store(&totals.started_ms, vf_now_ms());
+	if (cfg.metrics.listen != NULL && cfg.metrics.listen[0] != '\0') {
+		metrics = vf_metrics_server_start(cfg.metrics.listen, &ms, err,
+			sizeof(err));
+		if (metrics == NULL) {
+			log_errorx("%s", err);
+			rc = 2;
+			goto done;
+		}
+		log_info("metrics on http://%s/metrics and /healthz",
+			cfg.metrics.listen);
+	}
+	rc = vf_consumer_run(&o, &totals);
 	log_info("stopped%s", rc ? " after an error" : "");
 done:
+	vf_metrics_server_stop(metrics);
 	vf_leases_destroy(leases);
 	vf_enrich_destroy(enrich);
 	vf_output_group_destroy(outputs);
@@ -187,5 +215,6 @@ done:
 	vf_aws_creds_destroy(creds);
 	free(groups);
 	vf_config_finish(&cfg);
+	vf_consumer_totals_finish(&totals);
 	return rc;
 }

@@ -40,7 +40,7 @@ struct shard {
 	bool joined;
 	pthread_t thread;
 	struct consumer *c;
-	atomic_int_fast64_t millis_behind;
+	struct vf_shard_metrics *m;   /* in the totals; NULL: out of memory */
 };
 
 struct consumer {
@@ -255,7 +255,9 @@ static bool process(struct worker *w, const struct vf_kinesis_batch *b)
 		.stream = { kc->stream, (uint32_t)strlen(kc->stream) },
 		.shard = { w->sh->info.id, (uint32_t)strlen(w->sh->info.id) },
 	};
-	uint64_t flows0 = w->pl.stats.flows, err0 = vf_stats_errors(&w->pl.stats);
+	struct vf_stats before = w->pl.stats;
+	struct vf_consumer_totals *t = w->c->totals;
+	uint64_t last;
 	char origin[VF_SHARD_ID_MAX + VF_SEQ_MAX + 8];
 
 	rm.origin = origin;
@@ -269,17 +271,30 @@ static bool process(struct worker *w, const struct vf_kinesis_batch *b)
 	}
 	if (!vf_output_flush(w->out))
 		return false;
+	if (w->pl.enrich != NULL)
+		vf_enrich_reader_flush(w->pl.enrich);   /* fresh /metrics */
 	if (b->n > 0) {
 		snprintf(w->read, sizeof(w->read), "%s", b->records[b->n - 1].seq);
 		if (!add_inflight(w, w->read))
 			return false;
 	}
 	settle(w);
-	atomic_fetch_add(&w->c->totals->records, b->n);
-	atomic_fetch_add(&w->c->totals->bytes, b->bytes);
-	atomic_fetch_add(&w->c->totals->flows, w->pl.stats.flows - flows0);
-	atomic_fetch_add(&w->c->totals->parse_errors,
-		vf_stats_errors(&w->pl.stats) - err0);
+	atomic_fetch_add(&t->records, b->n);
+	atomic_fetch_add(&t->bytes, b->bytes);
+	atomic_fetch_add(&t->flows, w->pl.stats.flows - before.flows);
+	atomic_fetch_add(&t->parse_errors, vf_stats_errors(&w->pl.stats) -
+		vf_stats_errors(&before));
+	for (int i = 0; i < VF_STATUS_COUNT; i++)
+		atomic_fetch_add(&t->flows_by_status[i],
+			w->pl.stats.flows_by_status[i] - before.flows_by_status[i]);
+	for (int i = 0; i < VF_ERR_COUNT; i++)
+		atomic_fetch_add(&t->errors[i],
+			w->pl.stats.errors[i] - before.errors[i]);
+	last = atomic_load(&t->last_flow_ms);
+	while (w->pl.stats.last_flow_ms > last &&
+	    !atomic_compare_exchange_weak(&t->last_flow_ms, &last,
+	    w->pl.stats.last_flow_ms))
+		;
 	return true;
 }
 
@@ -360,7 +375,12 @@ static void read_shard(struct worker *w)
 			return;
 		}
 		attempt = 0;
-		atomic_store(&w->sh->millis_behind, b.millis_behind);
+		if (w->sh->m != NULL) {
+			atomic_store(&w->sh->m->millis_behind, b.millis_behind);
+			atomic_store(&w->sh->m->last_read_ms, vf_now_ms());
+			atomic_fetch_add(&w->sh->m->records, b.n);
+			atomic_fetch_add(&w->sh->m->bytes, b.bytes);
+		}
 		if (!process(w, &b)) {
 			if (!stopping(w->c))
 				fail(w->c, w->sh->info.id, "the output failed");
@@ -416,6 +436,11 @@ static void *worker_main(void *arg)
 	bool finished;
 
 	w.seed = (unsigned)(vf_now_ms() ^ (uintptr_t)sh);
+	if (sh->m != NULL) {
+		/* health counts a new reader's silence from its start */
+		atomic_store(&sh->m->last_read_ms, vf_now_ms());
+		atomic_store(&sh->m->reading, true);
+	}
 	w.k = vf_kinesis_create(&ko);
 	if (w.k == NULL) {
 		fail(c, sh->info.id, "out of memory");
@@ -479,6 +504,8 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 	}
 done:
+	if (sh->m != NULL)
+		atomic_store(&sh->m->reading, false);
 	if (c->o->leases != NULL)
 		vf_leases_release(c->o->leases, sh->info.id);
 	if (w.pl_ready)
@@ -491,6 +518,49 @@ done:
 		sh->state = SHARD_STOPPED;
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
+}
+
+/* ---- counters ---- */
+
+void vf_consumer_totals_init(struct vf_consumer_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mu, NULL);
+}
+
+void vf_consumer_totals_finish(struct vf_consumer_totals *t)
+{
+	for (size_t i = 0; i < t->n_shards; i++)
+		free(t->shards[i]);
+	free(t->shards);
+	pthread_mutex_destroy(&t->mu);
+}
+
+struct vf_shard_metrics *vf_consumer_totals_shard(struct vf_consumer_totals *t,
+	const char *id)
+{
+	struct vf_shard_metrics *m = NULL, **arr;
+
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < t->n_shards; i++)
+		if (strcmp(t->shards[i]->id, id) == 0) {
+			m = t->shards[i];
+			goto out;
+		}
+	m = calloc(1, sizeof(*m));
+	arr = m ? realloc(t->shards, (t->n_shards + 1) * sizeof(*arr)) : NULL;
+	if (arr == NULL) {
+		free(m);
+		m = NULL;
+		goto out;
+	}
+	snprintf(m->id, sizeof(m->id), "%s", id);
+	atomic_init(&m->millis_behind, -1);
+	t->shards = arr;
+	t->shards[t->n_shards++] = m;
+out:
+	pthread_mutex_unlock(&t->mu);
+	return m;
 }
 
 /* ---- the coordinator ---- */
@@ -593,7 +663,7 @@ static void schedule(struct consumer *c, const struct vf_shard *list, size_t n)
 		c->shards = arr;
 		sh->info = list[i];
 		sh->state = SHARD_WAITING;
-		atomic_init(&sh->millis_behind, -1);
+		sh->m = vf_consumer_totals_shard(c->totals, sh->info.id);
 		c->shards[c->n_shards++] = sh;
 		log_info("%s: found%s%s%s", sh->info.id,
 			sh->info.parent[0] ? " (child of " : "", sh->info.parent,
@@ -657,7 +727,10 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 
 	memset(&c, 0, sizeof(c));
 	c.o = opts;
+	if (totals == NULL)
+		vf_consumer_totals_init(&c.own_totals);
 	c.totals = totals ? totals : &c.own_totals;
+	atomic_store(&c.totals->started_ms, vf_now_ms());
 	pthread_mutex_init(&c.mu, NULL);
 	k = vf_kinesis_create(&ko);
 	if (k == NULL) {
@@ -683,6 +756,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 			if (s == VF_KINESIS_OK) {
 				attempt = 0;
 				listed_once = true;
+				atomic_store(&c.totals->listed_ms, vf_now_ms());
 				schedule(&c, list, n);
 				next_list = vf_now_ms() + interval;
 			} else if (s == VF_KINESIS_ERROR ||
@@ -714,5 +788,7 @@ int vf_consumer_run(const struct vf_consumer_opts *opts,
 	free(c.shards);
 	vf_kinesis_destroy(k);
 	pthread_mutex_destroy(&c.mu);
+	if (totals == NULL)
+		vf_consumer_totals_finish(&c.own_totals);
 	return rc;
 }

@@ -78,6 +78,8 @@ function putCorpus(endpoint, stream, dir, n, seed, first, ...extra) {
 // opts.output: the lines of the output section (default: type stdout);
 // opts.sections: more YAML sections as text ("enrich:\n  ...\n");
 // opts.logLevel: log.level (default info);
+// opts.metricsListen: metrics.listen (default "": off, so processes can run
+// side by side);
 // opts.checkpoint: lines of the checkpoint section instead of the file
 // store's ("store: dynamodb", "table: t", ...); interval is added
 // unless one of them sets it.
@@ -101,6 +103,8 @@ flow_logs:
       format: "\${version} \${srcaddr} \${dstaddr} \${srcport} \${dstport} \${protocol} \${start} \${end} \${type} \${packets} \${bytes} \${account-id} \${vpc-id} \${subnet-id} \${instance-id} \${interface-id} \${region} \${az-id} \${sublocation-type} \${sublocation-id} \${action} \${tcp-flags} \${pkt-srcaddr} \${pkt-dstaddr} \${pkt-src-aws-service} \${pkt-dst-aws-service} \${traffic-path} \${flow-direction} \${log-status}"
 ${opts.sections || ''}output:
 ${(opts.output || ['type: stdout']).map((l) => `  ${l}`).join('\n')}
+metrics:
+  listen: "${opts.metricsListen || ''}"
 log:
   level: ${opts.logLevel || 'info'}
 `);
