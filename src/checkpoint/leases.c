@@ -61,6 +61,8 @@ struct vf_leases {
 	unsigned seed;
 	bool scan_failing;
 	atomic_int relist;              /* a lease for a shard not listed yet */
+	struct log_ratelimit rl_renew;  /* DynamoDB down: one line a period */
+	struct log_ratelimit rl_take;
 	uint64_t relist_asked_ms;
 };
 
@@ -173,7 +175,12 @@ static void renew_all(struct vf_leases *l)
 			log_warnx("%s: lease lost: another worker took it",
 				e->key);
 		} else {
-			log_warnx("%s: lease not renewed: %s", e->key, err);
+			uint64_t held;
+
+			if (log_ratelimit(&l->rl_renew, 10000, &held))
+				log_warnx("%s: lease not renewed: %s (%llu more "
+					"like this held back)", e->key, err,
+					(unsigned long long)held);
 		}
 		pthread_mutex_unlock(&e->mu);
 	}
@@ -322,7 +329,11 @@ static void take(struct vf_leases *l, const struct vf_lease *found,
 		log_debug("%s: lease not taken: another worker changed it",
 			e->key);
 	} else {
-		log_warnx("%s: lease not taken: %s", e->key, err);
+		uint64_t held;
+
+		if (log_ratelimit(&l->rl_take, 10000, &held))
+			log_warnx("%s: lease not taken: %s (%llu more like this "
+				"held back)", e->key, err, (unsigned long long)held);
 	}
 	pthread_mutex_unlock(&e->mu);
 }
