@@ -78,8 +78,13 @@ static bool parse_item(json_t *item, struct vf_lease *l)
 	if (!get_s(item, "leaseKey", l->key, sizeof(l->key)) ||
 	    !get_n(item, "leaseCounter", &l->counter))
 		return false;
-	if (!get_s(item, "leaseOwner", l->owner, sizeof(l->owner)))
-		l->owner[0] = '\0';
+	if (!get_s(item, "leaseOwner", l->owner, sizeof(l->owner))) {
+		const char *o = json_string_value(json_object_get(
+			json_object_get(item, "leaseOwner"), "S"));
+
+		/* an owner name too long to keep is still an owner */
+		snprintf(l->owner, sizeof(l->owner), "%s", o ? o : "");
+	}
 	if (!get_s(item, "checkpoint", l->checkpoint, sizeof(l->checkpoint)))
 		snprintf(l->checkpoint, sizeof(l->checkpoint), "%s",
 			VF_LEASE_TRIM_HORIZON);
@@ -142,7 +147,8 @@ enum vf_ddb_status vf_lease_table_ensure(struct vf_ddb *d, const char *table,
 	} else if (s != VF_DDB_OK) {
 		return s;
 	}
-	while (strcmp(status, "ACTIVE") != 0) {
+	/* UPDATING (billing, indexes) serves reads and writes too */
+	while (strcmp(status, "ACTIVE") != 0 && strcmp(status, "UPDATING") != 0) {
 		if (vf_now_ms() > deadline) {
 			snprintf(err, errlen, "table %s is not ACTIVE after 2 "
 				"minutes (status %s)", table, status);

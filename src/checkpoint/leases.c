@@ -30,6 +30,8 @@ struct entry {
 	struct vf_lease lease;
 	struct vf_ddb *ddb;
 	atomic_int state;
+	atomic_bool reader;             /* a worker reads the shard (from its
+					   position to its release) */
 	atomic_uint_fast64_t renewed_ms;    /* when the last good renewal was sent */
 	atomic_uint_fast64_t read_after_ms; /* a stolen lease: not before */
 };
@@ -47,8 +49,8 @@ struct vf_leases {
 	long timeout_ms;
 	uint64_t renew_ms, round_ms;
 	struct vf_ddb *ddb;             /* the thread's */
-	pthread_t thread;
-	bool started;
+	pthread_t renewer, taker;
+	bool renewer_started, taker_started;
 	atomic_int quit;
 	pthread_mutex_t mu;             /* entries, shards */
 	struct entry **entries;
@@ -155,7 +157,8 @@ static void renew_all(struct vf_leases *l)
 	struct entry *e;
 	char err[512];
 
-	for (size_t i = 0; (e = entry_at(l, i)) != NULL; i++) {
+	for (size_t i = 0; !atomic_load(&l->quit) &&
+	    (e = entry_at(l, i)) != NULL; i++) {
 		uint64_t t;
 		enum vf_ddb_status s;
 
@@ -205,15 +208,31 @@ static bool listed(const struct vf_shard *s, size_t n, const char *key)
 	return false;
 }
 
+/* Whether a lease names key as a parent: its children are leased already. */
+static bool named_parent(const struct vf_lease *arr, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < arr[i].n_parents; k++)
+			if (strcmp(arr[i].parents[k], key) == 0)
+				return true;
+	return false;
+}
+
 /*
  * Leases for listed shards that have none. A shard whose parent is read
  * here too starts at its beginning; others where kinesis.start_position
- * says. Created leases are added to *arr, so they can be taken at once.
+ * says. A shard whose children have leases already but which has none is
+ * not given one: the KCL deletes a finished parent's lease once its
+ * children are under way, and reading it again would repeat it whole.
+ * Created leases are added to *arr, so they can be taken at once. False
+ * when a lease could not be made (children wait a round then).
  */
-static void create_missing(struct vf_leases *l, const struct vf_shard *s,
+static bool create_missing(struct vf_leases *l, const struct vf_shard *s,
 	size_t ns, struct vf_lease **arr, size_t *n, size_t *cap)
 {
 	char err[512];
+	size_t existing = *n;
+	bool all = true;
 
 	for (size_t i = 0; i < ns; i++) {
 		struct vf_lease nl;
@@ -221,7 +240,8 @@ static void create_missing(struct vf_leases *l, const struct vf_shard *s,
 		bool parent_here = false;
 		enum vf_ddb_status st;
 
-		if (!is_pinned(l, s[i].id) || lease_in(*arr, *n, s[i].id))
+		if (!is_pinned(l, s[i].id) || lease_in(*arr, *n, s[i].id) ||
+		    named_parent(*arr, existing, s[i].id))
 			continue;
 		memset(&nl, 0, sizeof(nl));
 		snprintf(nl.key, sizeof(nl.key), "%s", s[i].id);
@@ -240,6 +260,7 @@ static void create_missing(struct vf_leases *l, const struct vf_shard *s,
 			continue;   /* another worker made it: seen next round */
 		if (st != VF_DDB_OK) {
 			log_warnx("%s: lease not created: %s", nl.key, err);
+			all = false;
 			continue;
 		}
 		log_info("%s: lease created (checkpoint %s)", nl.key,
@@ -255,6 +276,7 @@ static void create_missing(struct vf_leases *l, const struct vf_shard *s,
 		}
 		(*arr)[(*n)++] = nl;
 	}
+	return all;
 }
 
 /* When each lease's counter last moved, by this process's clock. */
@@ -282,15 +304,20 @@ static bool observe(struct vf_leases *l, const struct vf_lease *arr, size_t n,
 	return true;
 }
 
+/*
+ * A parent is done when its lease says SHARD_END, or when it has no lease
+ * (finished and cleaned up by the KCL, not leased on purpose, or not
+ * pinned to this process), or when the stream no longer lists it (its
+ * records are gone).
+ */
 static bool parent_done(const struct vf_lease *arr, size_t n,
 	const struct vf_shard *s, size_t ns, const char *parent)
 {
 	const struct vf_lease *p = lease_in(arr, n, parent);
 
-	if (p != NULL && strcmp(p->checkpoint, VF_LEASE_SHARD_END) == 0)
+	if (p == NULL || !listed(s, ns, parent))
 		return true;
-	/* no longer in the stream: its records are gone, nothing to wait for */
-	return !listed(s, ns, parent);
+	return strcmp(p->checkpoint, VF_LEASE_SHARD_END) == 0;
 }
 
 static void take(struct vf_leases *l, const struct vf_lease *found,
@@ -310,8 +337,10 @@ static void take(struct vf_leases *l, const struct vf_lease *found,
 		snprintf(was, sizeof(was), " from %s%s", found->owner,
 			stolen ? "" : " (expired)");
 	pthread_mutex_lock(&e->mu);
-	/* held, or lost and its worker not yet done with it */
-	if (atomic_load(&e->state) != E_FREE) {
+	/* held, or lost and its worker not yet done with it (lost before
+	   any worker started: nobody will release it, so it is free) */
+	if (atomic_load(&e->state) == E_HELD ||
+	    (atomic_load(&e->state) == E_LOST && atomic_load(&e->reader))) {
 		pthread_mutex_unlock(&e->mu);
 		return;
 	}
@@ -354,6 +383,7 @@ static uint64_t round_(struct vf_leases *l)
 	size_t *pick = NULL;
 	char err[512];
 	uint64_t now, next = vf_now_ms() + l->round_ms;
+	bool made_all = true;
 	enum vf_ddb_status st;
 
 	pthread_mutex_lock(&l->mu);
@@ -380,7 +410,7 @@ static uint64_t round_(struct vf_leases *l)
 	l->scan_failing = false;
 	cap = n;
 	if (!stopping(l))
-		create_missing(l, s, ns, &arr, &n, &cap);
+		made_all = create_missing(l, s, ns, &arr, &n, &cap);
 	now = vf_now_ms();
 	if (!observe(l, arr, n, now))
 		goto done;
@@ -403,14 +433,18 @@ static uint64_t round_(struct vf_leases *l)
 			l->relist_asked_ms = now;
 		}
 
+		/* a parent whose lease could not be made is not done */
 		for (unsigned k = 0; ok && k < le->n_parents; k++)
-			ok = parent_done(arr, n, s, ns, le->parents[k]);
+			ok = made_all && parent_done(arr, n, s, ns, le->parents[k]);
 		v[i].key = le->key;
 		v[i].owner = le->owner;
 		v[i].held = e != NULL && atomic_load(&e->state) == E_HELD;
 		v[i].active = ok;
+		/* ours from a former life (a restart with the same worker_id):
+		   back as soon as nobody renews it, without waiting failover */
 		v[i].available = le->owner[0] == '\0' ||
-			strcmp(le->owner, l->worker) == 0 ||   /* a former life */
+			(strcmp(le->owner, l->worker) == 0 &&
+			 now - l->obs[i].seen_ms >= 2 * l->renew_ms) ||
 			now - l->obs[i].seen_ms >= l->o.failover_ms;
 		if (ok && !v[i].held && !v[i].available &&
 		    l->obs[i].seen_ms + l->o.failover_ms + 1 < next)
@@ -430,24 +464,29 @@ done:
 	return next;
 }
 
-static void *lease_main(void *arg)
+/* Renewals have a thread of their own: a slow round never delays them. */
+static void *renew_main(void *arg)
 {
 	struct vf_leases *l = arg;
-	uint64_t next_renew = 0, next_round = 0;
 
 	while (!atomic_load(&l->quit)) {
-		uint64_t now = vf_now_ms(), next;
+		uint64_t next = vf_now_ms() + l->renew_ms, now;
 
-		if (now >= next_renew) {
-			renew_all(l);
-			next_renew = now + l->renew_ms;
-		}
-		if (now >= next_round && !stopping(l)) {
-			next_round = round_(l);
-		}
-		next = next_renew < next_round || stopping(l) ? next_renew :
-			next_round;
+		renew_all(l);
 		now = vf_now_ms();
+		if (next > now)
+			vf_nap(&l->quit, next - now);
+	}
+	return NULL;
+}
+
+static void *take_main(void *arg)
+{
+	struct vf_leases *l = arg;
+
+	while (!atomic_load(&l->quit) && !stopping(l)) {
+		uint64_t next = round_(l), now = vf_now_ms();
+
 		if (next > now)
 			vf_nap(&l->quit, next - now);
 	}
@@ -492,11 +531,16 @@ struct vf_leases *vf_leases_create(const struct vf_leases_opts *opts,
 				"was ready");
 		goto fail;
 	}
-	if (pthread_create(&l->thread, NULL, lease_main, l) != 0) {
-		snprintf(err, errlen, "cannot start the lease thread");
+	if (pthread_create(&l->renewer, NULL, renew_main, l) != 0) {
+		snprintf(err, errlen, "cannot start the lease renewal thread");
 		goto fail;
 	}
-	l->started = true;
+	l->renewer_started = true;
+	if (pthread_create(&l->taker, NULL, take_main, l) != 0) {
+		snprintf(err, errlen, "cannot start the lease taking thread");
+		goto fail;
+	}
+	l->taker_started = true;
 	return l;
 fail:
 	vf_leases_destroy(l);
@@ -509,13 +553,19 @@ void vf_leases_destroy(struct vf_leases *l)
 
 	if (l == NULL)
 		return;
+	uint64_t deadline = vf_now_ms() + 5000;
+
 	atomic_store(&l->quit, 1);
-	if (l->started)
-		pthread_join(l->thread, NULL);
+	if (l->renewer_started)
+		pthread_join(l->renewer, NULL);
+	if (l->taker_started)
+		pthread_join(l->taker, NULL);
 	for (size_t i = 0; i < l->n_entries; i++) {
 		struct entry *e = l->entries[i];
 
-		if (atomic_load(&e->state) == E_HELD &&
+		/* leases taken but never read: given up, within a few seconds
+		   in all (DynamoDB may be what is failing) */
+		if (atomic_load(&e->state) == E_HELD && vf_now_ms() < deadline &&
 		    vf_lease_evict(e->ddb, l->o.table, &e->lease, err,
 		    sizeof(err)) != VF_DDB_OK)
 			log_warnx("%s: lease not given up: %s", e->key, err);
@@ -582,6 +632,7 @@ bool vf_leases_position(struct vf_leases *l, const char *shard,
 	if (e == NULL)
 		return false;
 	pthread_mutex_lock(&e->mu);
+	atomic_store(&e->reader, true);
 	memcpy(seq, e->lease.checkpoint, VF_SEQ_MAX);
 	*at_sequence = e->lease.sub_seq > 0 && seq[0] >= '0' && seq[0] <= '9';
 	pthread_mutex_unlock(&e->mu);
@@ -658,6 +709,7 @@ void vf_leases_release(struct vf_leases *l, const char *shard)
 				"once it expires", e->key, err);
 	}
 	atomic_store(&e->state, E_FREE);
+	atomic_store(&e->reader, false);
 	pthread_mutex_unlock(&e->mu);
 }
 

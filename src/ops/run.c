@@ -41,7 +41,11 @@ static struct vf_leases *start_leases(const struct vf_config *cfg,
 	} else {
 		if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
 			snprintf(host, sizeof(host), "vpcflowd");
-		snprintf(worker, size, "%s-%ld", host, (long)getpid());
+		/* containers on one host may share its name and all be pid 1:
+		   a random part keeps two processes from one owner name */
+		snprintf(worker, size, "%s-%ld-%04x", host, (long)getpid(),
+			(unsigned)(vf_now_ms() ^ (uint64_t)clock() ^
+			((uint64_t)(uintptr_t)&host >> 4)) & 0xffff);
 	}
 	struct vf_leases_opts lo = {
 		.table = cfg->checkpoint.table,
@@ -56,7 +60,7 @@ static struct vf_leases *start_leases(const struct vf_config *cfg,
 		.stop = &stop_requested,
 	};
 	l = vf_leases_create(&lo, err, sizeof(err));
-	if (l == NULL)
+	if (l == NULL && !atomic_load(&stop_requested))
 		log_errorx("lease table %s: %s", cfg->checkpoint.table, err);
 	return l;
 }
@@ -130,8 +134,11 @@ int vf_run_main(int argc, char **argv)
 	vf_stop_on_signals(&stop_requested);
 	if (cfg.checkpoint.store == VF_CONFIG_CHECKPOINT_DYNAMODB) {
 		leases = start_leases(&cfg, creds, worker, sizeof(worker));
-		if (leases == NULL)
+		if (leases == NULL) {
+			if (atomic_load(&stop_requested))
+				rc = 0;   /* stopped while waiting for the table */
 			goto done;
+		}
 	} else {
 		store = vf_checkpoint_file_create(cfg.checkpoint.path,
 			cfg.kinesis.stream, err, sizeof(err));

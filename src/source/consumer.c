@@ -411,7 +411,11 @@ static void read_shard(struct worker *w)
 			return;
 		}
 		snprintf(w->iterator, sizeof(w->iterator), "%s", b.next_iterator);
-		if (vf_now_ms() - w->last_checkpoint_ms >= cfg->checkpoint.interval_ms)
+		/* the first sequence number is stored as soon as it is taken:
+		   a lease still at LATEST or AT_TIMESTAMP would send the next
+		   owner to where the stream is then, past what came meanwhile */
+		if (vf_now_ms() - w->last_checkpoint_ms >= cfg->checkpoint.interval_ms ||
+		    !(w->checkpointed[0] >= '0' && w->checkpointed[0] <= '9'))
 			checkpoint_taken(w);
 		/* caught up: wait; behind: go on at once */
 		if (b.n == 0 || b.millis_behind == 0)

@@ -665,3 +665,65 @@ test('resharding under three workers: parents read to SHARD_END before their chi
       }
     }
   });
+
+test('a KCL table whose finished parent lease was cleaned up: the parent is not read again',
+  { timeout: 120000 }, async (t) => {
+    const stream = 'lease-kclclean';
+    const table = 'lease-kclclean-app';
+    const dir = h.tmpdir(stream);
+    await ks.createStream(kin.url, stream, 1);
+    const [p] = await shardsOf(stream);
+    await put(stream, dir, 500, 701, 700000, p);        // A: in the parent
+    const wantA = h.idRange(700000, 500);
+    await ks.splitShard(kin.url, stream, p.ShardId);
+    const kids = (await shardsOf(stream)).filter((s) => s.ShardId !== p.ShardId);
+    for (const [i, s] of kids.entries()) await put(stream, dir, 200, 711 + i, 710000 + i * 200, s);
+    await ddb.createTable(kin.ddb, table);
+    // the KCL read the parent to SHARD_END, and its cleanup deleted that
+    // lease once the children were under way
+    for (const s of kids) {
+      await ddb.putItem(kin.ddb, table, {
+        leaseKey: { S: s.ShardId }, leaseOwner: { S: 'kcl-dead' }, leaseCounter: { N: '9' },
+        checkpoint: { S: await lastSequence(stream, s.ShardId) },
+        checkpointSubSequenceNumber: { N: '0' }, ownerSwitchesSinceCheckpoint: { N: '0' },
+        parentShardId: { SS: [p.ShardId] },
+      });
+    }
+    for (const [i, s] of kids.entries()) await put(stream, dir, 200, 721 + i, 720000 + i * 200, s);
+    const want = h.idRange(720000, 400);
+    const fleet = new Fleet();
+    try {
+      fleet.start('w2', leaseConfig(dir, stream, table, 'w2'));
+      await expectAllRead(fleet, want, 30000);
+      await stopCleanly(fleet);
+    } finally {
+      await fleet.cleanup();
+    }
+    const got = new Set(fleet.ids());
+    assert.strictEqual([...wantA].filter((x) => got.has(x)).length, 0, 'no flow of the parent read again');
+    h.assertSameSet(fleet.ids(), want, 'only what came after the KCL checkpoints');
+    const ls = await leases(table);
+    assert.ok(!ls.some((l) => l.leaseKey === p.ShardId), 'no lease made for the cleaned-up parent');
+  });
+
+test('kinesis.shards with leases: a pinned child whose parent is not pinned is read',
+  { timeout: 120000 }, async () => {
+    const stream = 'lease-pin';
+    const table = 'lease-pin-app';
+    const dir = h.tmpdir(stream);
+    await ks.createStream(kin.url, stream, 1);
+    const [p] = await shardsOf(stream);
+    await ks.splitShard(kin.url, stream, p.ShardId);
+    const kids = (await shardsOf(stream)).filter((s) => s.ShardId !== p.ShardId);
+    await put(stream, dir, 200, 731, 730000, kids[0]);
+    const fleet = new Fleet();
+    try {
+      fleet.start('w1', leaseConfig(dir, stream, table, 'w1', ['shards:', `    - ${kids[0].ShardId}`]));
+      await expectAllRead(fleet, h.idRange(730000, 200), 30000);
+      await stopCleanly(fleet);
+    } finally {
+      await fleet.cleanup();
+    }
+    const ls = await leases(table);
+    assert.deepStrictEqual(ls.map((l) => l.leaseKey), [kids[0].ShardId], 'only the pinned shard is leased');
+  });
