@@ -44,14 +44,13 @@ struct vf_shard_metrics {
 	atomic_bool reading;                 /* a worker reads it now */
 };
 
-/* Counters every worker adds to; read by the metrics endpoint. */
+/*
+ * Counters every worker adds to; read by the metrics endpoint. Records
+ * and bytes are per shard (shards); flows and parse errors by label.
+ */
 struct vf_consumer_totals {
-	atomic_uint_fast64_t records;
-	atomic_uint_fast64_t bytes;
-	atomic_uint_fast64_t flows;
 	atomic_uint_fast64_t throttled;
 	atomic_uint_fast64_t checkpoints;
-	atomic_uint_fast64_t parse_errors;
 	atomic_uint_fast64_t flows_by_status[VF_STATUS_COUNT];
 	atomic_uint_fast64_t errors[VF_ERR_COUNT];
 	atomic_uint_fast64_t last_flow_ms;   /* newest flow event time (Unix ms) */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vpcflowd/checkpoint.h"
 #include "vpcflowd/dynamodb.h"
 #include "vpcflowd/kinesis.h"
 
@@ -27,7 +28,7 @@
 #define VF_LEASE_TRIM_HORIZON "TRIM_HORIZON"
 #define VF_LEASE_LATEST "LATEST"
 #define VF_LEASE_AT_TIMESTAMP "AT_TIMESTAMP"
-#define VF_LEASE_SHARD_END "SHARD_END"
+#define VF_LEASE_SHARD_END VF_CHECKPOINT_SHARD_END
 
 struct vf_lease {
 	char key[VF_SHARD_ID_MAX];          /* leaseKey: the shard id */

@@ -199,7 +199,6 @@ int vf_run_main(int argc, char **argv)
 		.budget_ms = cfg.output.retry_budget_ms,
 		.start_unix_s = (uint64_t)time(NULL),
 	};
-	atomic_store(&totals.started_ms, vf_now_ms());
 	if (cfg.metrics.listen != NULL && cfg.metrics.listen[0] != '\0') {
 		metrics = vf_metrics_server_start(cfg.metrics.listen, &ms, err,
 			sizeof(err));

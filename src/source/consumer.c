@@ -279,11 +279,6 @@ static bool process(struct worker *w, const struct vf_kinesis_batch *b)
 			return false;
 	}
 	settle(w);
-	atomic_fetch_add(&t->records, b->n);
-	atomic_fetch_add(&t->bytes, b->bytes);
-	atomic_fetch_add(&t->flows, w->pl.stats.flows - before.flows);
-	atomic_fetch_add(&t->parse_errors, vf_stats_errors(&w->pl.stats) -
-		vf_stats_errors(&before));
 	for (int i = 0; i < VF_STATUS_COUNT; i++)
 		atomic_fetch_add(&t->flows_by_status[i],
 			w->pl.stats.flows_by_status[i] - before.flows_by_status[i]);
@@ -393,7 +388,6 @@ static void read_shard(struct worker *w)
 					fail(w->c, w->sh->info.id, "the output failed");
 				return;
 			}
-			settle(w);
 			checkpoint_taken(w);
 			if (w->c->o->leases != NULL)
 				learn_children(w);
