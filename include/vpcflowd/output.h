@@ -29,7 +29,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vpcflowd/clock.h"
 
 struct vf_output;
 struct vf_config_output;
@@ -116,40 +115,6 @@ bool vf_output_wait(struct vf_output *o, uint64_t ticket, uint64_t timeout_ms,
 	bool honour_stop);
 
 void vf_output_destroy(struct vf_output *o);
-
-/* ---- for the outputs themselves ---- */
-
-/* Sets the fields of base for an output that counts into counters. */
-void vf_output_base_init(struct vf_output *o, const struct vf_output_ops *ops,
-	const char *name, const atomic_int *stop,
-	struct vf_output_counters *counters);
-
-static inline bool vf_output_stopping(const struct vf_output *o)
-{
-	return o->stop != NULL &&
-		atomic_load_explicit(o->stop, memory_order_relaxed) != 0;
-}
-
-/* Sleeps up to ms, waking early when *stop is set (if honour_stop). */
-static inline void vf_output_nap(const struct vf_output *o, uint64_t ms,
-	bool honour_stop)
-{
-	vf_nap(honour_stop ? o->stop : NULL, ms);
-}
-
-/*
- * Marks one unit counted in c (an output, or the shared Kafka producer)
- * down or up; *down is its state. The group is down from the moment the
- * first unit goes down until the last comes back. Returns how long the
- * group was down, in ms, when this call brings it back up; else 0.
- */
-uint64_t vf_output_counters_set_down(struct vf_output_counters *c,
-	atomic_bool *down, bool now_down);
-
-static inline void vf_output_set_down(struct vf_output *o, bool down)
-{
-	vf_output_counters_set_down(o->counters, &o->down, down);
-}
 
 /*
  * Standalone outputs (replay and the tests): newline-terminated documents

@@ -11,5 +11,8 @@
  * False for anything else, an impossible date, or a year before 1970.
  */
 bool vf_parse_rfc3339(const char *s, int64_t *ms);
+/* The same, and a time without a zone is UTC (what AWS credential
+ * sources write). */
+bool vf_parse_rfc3339_utc(const char *s, int64_t *ms);
 
 #endif

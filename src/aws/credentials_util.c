@@ -75,23 +75,10 @@ bool vf_creds_fill(struct vf_aws_credentials *out, const char *id,
 
 bool vf_creds_parse_time(const char *s, int64_t *out)
 {
-	char utc[64];
 	int64_t ms;
-	size_t n;
 
-	if (s == NULL)
-		return false;
 	/* credential sources may leave out the zone: they mean UTC */
-	n = strlen(s);
-	if (n >= 19 && n < sizeof(utc) - 1 && s[n - 1] >= '0' && s[n - 1] <= '9' &&
-	    strchr(s, 'T') != NULL && strchr(s + 10, '+') == NULL &&
-	    strchr(s + 10, '-') == NULL) {
-		memcpy(utc, s, n);
-		utc[n] = 'Z';
-		utc[n + 1] = '\0';
-		s = utc;
-	}
-	if (!vf_parse_rfc3339(s, &ms))
+	if (!vf_parse_rfc3339_utc(s, &ms))
 		return false;
 	*out = ms / 1000;
 	return true;

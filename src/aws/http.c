@@ -237,32 +237,21 @@ static enum vf_http_result perform(struct vf_http *h)
 	return r;
 }
 
+/* A one-off request: prepared, sent, and the preparation dropped. */
 enum vf_http_result vf_http_request(struct vf_http *h, const char *method,
 	const char *url, const char *const *headers, size_t n_headers,
 	const void *body, size_t len)
 {
-	struct curl_slist *list;
 	enum vf_http_result r;
 
-	curl_easy_reset(h->curl);     /* keeps the connection cache */
+	if (!vf_http_prepare(h, method, url, headers, n_headers)) {
+		snprintf(h->errbuf, sizeof(h->errbuf), "out of memory");
+		return VF_HTTP_ERROR;
+	}
+	r = vf_http_send(h, body, len);
 	curl_slist_free_all(h->prepared);
 	h->prepared = NULL;
-	set_common(h);
-	begin(h);
-	list = header_list(headers, n_headers);
-	if (list == NULL)
-		goto nomem;
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
-	if (strcmp(method, "GET") != 0)
-		set_body(h, body, len);
-	set_method(h, method);
-	r = perform(h);
-	curl_slist_free_all(list);
 	return r;
-nomem:
-	snprintf(h->errbuf, sizeof(h->errbuf), "out of memory");
-	return VF_HTTP_ERROR;
 }
 
 bool vf_http_prepare(struct vf_http *h, const char *method, const char *url,

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "vpcflowd/flow.h"
 
@@ -129,8 +128,6 @@ static bool parse_bool(const char *s, bool *out)
 	}
 	return false;
 }
-
-/* Exactly n digits at s, as a number. */
 
 /* An address or network; why gets the reason when it is not one. */
 static bool parse_cidr(const char *s, size_t len, struct vf_config_cidr *out,

@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 
+#include "vpcflowd/clock.h"
 #include "vpcflowd/config.h"
 #include "vpcflowd/output.h"
 
@@ -21,6 +22,38 @@ struct vf_output_group {
 	struct ssl_ctx_st *tls;         /* gelf_tcp with output.tls.enabled */
 	struct vf_kafka *kafka;         /* kafka: the one producer */
 };
+
+/* Sets the fields of base for an output that counts into counters. */
+void vf_output_base_init(struct vf_output *o, const struct vf_output_ops *ops,
+	const char *name, const atomic_int *stop,
+	struct vf_output_counters *counters);
+
+static inline bool vf_output_stopping(const struct vf_output *o)
+{
+	return o->stop != NULL &&
+		atomic_load_explicit(o->stop, memory_order_relaxed) != 0;
+}
+
+/* Sleeps up to ms, waking early when *stop is set (if honour_stop). */
+static inline void vf_output_nap(const struct vf_output *o, uint64_t ms,
+	bool honour_stop)
+{
+	vf_nap(honour_stop ? o->stop : NULL, ms);
+}
+
+/*
+ * Marks one unit counted in c (an output, or the shared Kafka producer)
+ * down or up; *down is its state. The group is down from the moment the
+ * first unit goes down until the last comes back. Returns how long the
+ * group was down, in ms, when this call brings it back up; else 0.
+ */
+uint64_t vf_output_counters_set_down(struct vf_output_counters *c,
+	atomic_bool *down, bool now_down);
+
+static inline void vf_output_set_down(struct vf_output *o, bool down)
+{
+	vf_output_counters_set_down(o->counters, &o->down, down);
+}
 
 /* Each returns NULL with the reason logged. */
 struct vf_output *vf_output_udp_create(struct vf_output_group *g);

@@ -521,10 +521,8 @@ static bool room(struct tcp_output *t, size_t n)
 {
 	while (end_pos(t) - t->acked_pos + n > MAX_UNACKED &&
 	    t->acked_pos < end_pos(t)) {
-		if (!tcp_flush(&t->base))
+		if (!tcp_flush(&t->base))   /* also takes in acknowledgements */
 			return false;
-		update_acks(t);
-		trim(t);
 		if (end_pos(t) - t->acked_pos + n > MAX_UNACKED)
 			vf_output_nap(&t->base, 5, true);
 		if (vf_output_stopping(&t->base))

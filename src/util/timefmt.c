@@ -25,7 +25,7 @@ static int days_in_month(int year, int month)
 	return month == 2 && leap ? 29 : days[month - 1];
 }
 
-bool vf_parse_rfc3339(const char *s, int64_t *ms)
+static bool parse(const char *s, bool zone_optional, int64_t *ms)
 {
 	int y, mo, d, h, mi, sec, oh = 0, om = 0, frac = 0, sign = 0;
 	struct tm tm = { 0 };
@@ -65,7 +65,7 @@ bool vf_parse_rfc3339(const char *s, int64_t *ms)
 		if (!fixed_digits(s, 2, &om) || oh > 23 || om > 59)
 			return false;
 		s += 2;
-	} else {
+	} else if (!(zone_optional && *s == '\0')) {
 		return false;
 	}
 	if (*s != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
@@ -83,4 +83,14 @@ bool vf_parse_rfc3339(const char *s, int64_t *ms)
 	t -= (time_t)sign * (oh * 3600 + om * 60);
 	*ms = (int64_t)t * 1000 + frac;
 	return true;
+}
+
+bool vf_parse_rfc3339(const char *s, int64_t *ms)
+{
+	return parse(s, false, ms);
+}
+
+bool vf_parse_rfc3339_utc(const char *s, int64_t *ms)
+{
+	return parse(s, true, ms);
 }

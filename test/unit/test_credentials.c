@@ -1684,6 +1684,9 @@ static void test_parse_time(void **state)
 	assert_int_equal(t, 1704164645);
 	assert_true(vf_creds_parse_time("2024-01-02T03:04:05", &t));
 	assert_int_equal(t, 1704164645);
+	/* zoneless with a space, as the older parser took it: UTC too */
+	assert_true(vf_creds_parse_time("2024-01-02 03:04:05", &t));
+	assert_int_equal(t, 1704164645);
 	assert_false(vf_creds_parse_time("2024-01-02", &t));
 	assert_false(vf_creds_parse_time("2024-13-02T03:04:05Z", &t));
 	assert_false(vf_creds_parse_time("2024-01-02T03:04:05Zjunk", &t));

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vpcflowd/clock.h"
 #include "vpcflowd/config.h"
 #include "vpcflowd/output.h"
 
