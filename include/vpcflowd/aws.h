@@ -44,6 +44,13 @@ enum vf_http_result vf_aws_post(struct vf_http *h, const struct vf_aws_call *cal
  */
 void vf_aws_error_code(const char *body, size_t len, char *out, size_t outlen);
 
+/*
+ * Appends "&key=value" to a Query API form body ("key=value" when b is
+ * empty), the value percent-encoded as SigV4 wants. False when b's cap
+ * would be passed.
+ */
+bool vf_aws_form_add(struct vf_buf *b, const char *key, const char *value);
+
 /* The default endpoint of a service in a region: https://SERVICE.REGION.amazonaws.com/ */
 void vf_aws_endpoint(const char *service, const char *region, char *out,
 	size_t outlen);

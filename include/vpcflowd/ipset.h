@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vpcflowd/config.h"
 
@@ -21,6 +22,11 @@ struct vf_addr {
 	bool v6;
 	uint8_t b[16];
 };
+
+static inline bool vf_addr_eq(const struct vf_addr *a, const struct vf_addr *b)
+{
+	return a->v6 == b->v6 && memcmp(a->b, b->b, a->v6 ? 16 : 4) == 0;
+}
 
 /* Text to address: dotted IPv4 or any RFC 4291 IPv6 form (no zone, no
  * brackets); an IPv4-mapped IPv6 address (::ffff:a.b.c.d) becomes IPv4.

@@ -22,31 +22,6 @@ static bool empty(const char *s)
 	return s == NULL || s[0] == '\0';
 }
 
-static bool form_add(struct vf_buf *b, const char *key, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t vl = strlen(value);
-
-	if (vl > (b->max / 3) || !vf_buf_reserve(b, strlen(key) + 2 + vl * 3))
-		return false;
-	if (b->len > 0)
-		vf_buf_putc(b, '&');
-	vf_buf_put(b, key, strlen(key));
-	vf_buf_putc(b, '=');
-	for (size_t i = 0; i < vl; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-		    c == '~') {
-			vf_buf_putc(b, (char)c);
-		} else {
-			vf_buf_putc(b, '%');
-			vf_buf_putc(b, hex[c >> 4]);
-			vf_buf_putc(b, hex[c & 15]);
-		}
-	}
-	return true;
-}
 
 enum xml_field { F_NONE, F_ID, F_SECRET, F_TOKEN, F_EXP, F_CODE, F_MESSAGE,
 	F_COUNT };
@@ -291,12 +266,12 @@ enum vf_creds_rc vf_creds_assume_role(const struct vf_creds_sts *sts,
 	session_name(session, name, sizeof(name));
 	snprintf(dur, sizeof(dur), "%d", duration);
 	vf_buf_init(&form, 16 << 10);
-	if (!form_add(&form, "Action", "AssumeRole") ||
-	    !form_add(&form, "Version", "2011-06-15") ||
-	    !form_add(&form, "RoleArn", role_arn) ||
-	    !form_add(&form, "RoleSessionName", name) ||
-	    (!empty(external_id) && !form_add(&form, "ExternalId", external_id)) ||
-	    !form_add(&form, "DurationSeconds", dur)) {
+	if (!vf_aws_form_add(&form, "Action", "AssumeRole") ||
+	    !vf_aws_form_add(&form, "Version", "2011-06-15") ||
+	    !vf_aws_form_add(&form, "RoleArn", role_arn) ||
+	    !vf_aws_form_add(&form, "RoleSessionName", name) ||
+	    (!empty(external_id) && !vf_aws_form_add(&form, "ExternalId", external_id)) ||
+	    !vf_aws_form_add(&form, "DurationSeconds", dur)) {
 		snprintf(err, errlen, "%s: the request is too large", what);
 		rc = VF_CREDS_FAILED;
 	} else {
@@ -335,12 +310,12 @@ enum vf_creds_rc vf_creds_web_identity(const struct vf_creds_sts *sts,
 	}
 	secrets[0] = token;
 	session_name(session, name, sizeof(name));
-	if (!form_add(&form, "Action", "AssumeRoleWithWebIdentity") ||
-	    !form_add(&form, "Version", "2011-06-15") ||
-	    !form_add(&form, "RoleArn", role_arn) ||
-	    !form_add(&form, "RoleSessionName", name) ||
-	    !form_add(&form, "WebIdentityToken", token) ||
-	    !form_add(&form, "DurationSeconds", "3600")) {
+	if (!vf_aws_form_add(&form, "Action", "AssumeRoleWithWebIdentity") ||
+	    !vf_aws_form_add(&form, "Version", "2011-06-15") ||
+	    !vf_aws_form_add(&form, "RoleArn", role_arn) ||
+	    !vf_aws_form_add(&form, "RoleSessionName", name) ||
+	    !vf_aws_form_add(&form, "WebIdentityToken", token) ||
+	    !vf_aws_form_add(&form, "DurationSeconds", "3600")) {
 		snprintf(err, errlen, "%s: the request is too large", what);
 		goto done;
 	}

@@ -107,29 +107,6 @@ static void nap(const struct vf_ec2 *c, uint64_t ms)
 		vf_nap(c->stop, end - now < 100 ? end - now : 100);
 }
 
-/* Appends "&key=value" (no "&" first), the value percent-encoded. */
-static bool form_add(struct vf_buf *b, const char *key, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	if ((b->len > 0 && !vf_buf_append(b, "&", 1)) ||
-	    !vf_buf_append(b, key, strlen(key)) || !vf_buf_append(b, "=", 1))
-		return false;
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-		    *p == '.' || *p == '~') {
-			if (!vf_buf_append(b, p, 1))
-				return false;
-		} else if (!vf_buf_append(b, enc, 3)) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static void ignore_name(void *ctx, const char *id, const char *name)
 {
 	(void)ctx;
@@ -317,11 +294,11 @@ static bool load_interfaces(struct vf_ec2 *c, struct unnamed *u, char *err,
 
 	do {
 		vf_buf_reset(&c->req);
-		if (!form_add(&c->req, "Action", action) ||
-		    !form_add(&c->req, "Version", API_VERSION) ||
-		    !form_add(&c->req, "MaxResults", "1000") ||
+		if (!vf_aws_form_add(&c->req, "Action", action) ||
+		    !vf_aws_form_add(&c->req, "Version", API_VERSION) ||
+		    !vf_aws_form_add(&c->req, "MaxResults", "1000") ||
 		    (token[0] != '\0' &&
-		     !form_add(&c->req, "NextToken", token))) {
+		     !vf_aws_form_add(&c->req, "NextToken", token))) {
 			snprintf(err, errlen, "EC2 %s in %s: request too large",
 				action, c->region);
 			return false;
@@ -406,17 +383,17 @@ static bool names_request(struct vf_ec2 *c, const char *const *ids, size_t n,
 	bool ok;
 
 	vf_buf_reset(&c->req);
-	ok = form_add(&c->req, "Action", "DescribeInstances") &&
-		form_add(&c->req, "Version", API_VERSION);
+	ok = vf_aws_form_add(&c->req, "Action", "DescribeInstances") &&
+		vf_aws_form_add(&c->req, "Version", API_VERSION);
 	if (filter)
-		ok = ok && form_add(&c->req, "Filter.1.Name", "instance-id");
+		ok = ok && vf_aws_form_add(&c->req, "Filter.1.Name", "instance-id");
 	for (size_t i = 0; ok && i < n; i++) {
 		snprintf(key, sizeof(key), filter ? "Filter.1.Value.%zu" :
 			"InstanceId.%zu", i + 1);
-		ok = form_add(&c->req, key, ids[i]);
+		ok = vf_aws_form_add(&c->req, key, ids[i]);
 	}
 	if (ok && token[0] != '\0')
-		ok = form_add(&c->req, "NextToken", token);
+		ok = vf_aws_form_add(&c->req, "NextToken", token);
 	return ok;
 }
 

@@ -511,8 +511,7 @@ static void eni_addr(struct eni_parse *p, const char *text, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < p->n_addrs; i++)
-		if (p->addrs[i].v6 == a.v6 &&
-		    memcmp(p->addrs[i].b, a.b, a.v6 ? 16 : 4) == 0)
+		if (vf_addr_eq(&p->addrs[i], &a))
 			return;
 	if (p->n_addrs == p->cap_addrs) {
 		size_t cap = p->cap_addrs ? p->cap_addrs * 2 : 16;

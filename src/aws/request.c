@@ -153,3 +153,29 @@ void vf_aws_endpoint(const char *service, const char *region, char *out,
 	snprintf(out, outlen, "https://%s.%s.amazonaws.com/", service,
 		region && region[0] ? region : "us-east-1");
 }
+
+bool vf_aws_form_add(struct vf_buf *b, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t vl = strlen(value);
+
+	if (vl > (b->max / 3) || !vf_buf_reserve(b, strlen(key) + 2 + vl * 3))
+		return false;
+	if (b->len > 0)
+		vf_buf_putc(b, '&');
+	vf_buf_put(b, key, strlen(key));
+	vf_buf_putc(b, '=');
+	for (size_t i = 0; i < vl; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+		    c == '~') {
+			vf_buf_putc(b, (char)c);
+		} else {
+			vf_buf_putc(b, '%');
+			vf_buf_putc(b, hex[c >> 4]);
+			vf_buf_putc(b, hex[c & 15]);
+		}
+	}
+	return true;
+}

@@ -187,9 +187,5 @@ static inline uint64_t vf_addr_hash(const struct vf_addr *a)
 	return vf_hash_mix(hi ^ vf_hash_mix(lo + 1));
 }
 
-static inline bool vf_addr_eq(const struct vf_addr *a, const struct vf_addr *b)
-{
-	return a->v6 == b->v6 && memcmp(a->b, b->b, a->v6 ? 16 : 4) == 0;
-}
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "vpcflowd/buf.h"
+#include "vpcflowd/clock.h"
 #include "vpcflowd/json.h"
 
 enum log_level log_threshold = LOG_LEVEL_INFO;
@@ -80,11 +81,8 @@ void log_fatal(bool with_errno, const char *fmt, ...)
 bool log_ratelimit(struct log_ratelimit *rl, uint64_t period_ms,
 	uint64_t *held)
 {
-	struct timespec ts;
-	uint_fast64_t now, next;
+	uint_fast64_t now = vf_now_ms(), next;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint_fast64_t)ts.tv_sec * 1000 + (uint_fast64_t)ts.tv_nsec / 1000000;
 	next = atomic_load(&rl->next_ms);
 	if (now < next || !atomic_compare_exchange_strong(&rl->next_ms, &next,
 	    now + period_ms)) {
